@@ -1,0 +1,71 @@
+"""Analysis options: frozen dataclasses with their defaults in one place."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["AnalysisConfig", "FilterConfig", "RenderConfig"]
+
+_VIEWS = ("auto", "side-left", "side-right", "rear", "front")
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{name} must be > 0, but got {value!r}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FilterConfig:
+    """Track cleaning (metrics.md §3)."""
+
+    min_confidence: float = 0.3
+    max_gap_s: float = 0.1
+    outlier_window_s: float = 0.15
+    event_cutoff_hz: float = 10.0
+    angle_cutoff_hz: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_confidence <= 1:
+            raise ConfigError(f"min_confidence must be in [0, 1], but got {self.min_confidence!r}.")
+        for name in ("max_gap_s", "outlier_window_s", "event_cutoff_hz", "angle_cutoff_hz"):
+            _check_positive(name, getattr(self, name))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderConfig:
+    """Annotated-video options."""
+
+    video: bool = True
+    max_long_side_px: int = 1280
+    crf: int = 23
+    preset: str = "veryfast"
+
+    def __post_init__(self) -> None:
+        _check_positive("max_long_side_px", self.max_long_side_px)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisConfig:
+    """Everything ``gaitvision analyze`` can be told."""
+
+    view: str = "auto"
+    use_cache: bool = True
+    min_steps_per_side: int = 3
+    filtering: FilterConfig = field(default_factory=FilterConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+
+    def __post_init__(self) -> None:
+        if self.view not in _VIEWS:
+            raise ConfigError(
+                f"Invalid value for view: allowed values are {', '.join(_VIEWS)}, "
+                f"but got {self.view!r}."
+            )
+        if self.min_steps_per_side < 1:
+            raise ConfigError(f"min_steps_per_side must be >= 1, but got {self.min_steps_per_side!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as a JSON-ready dict (stored in ``summary.json``)."""
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""Reading video, running the pose model, and saving outputs."""

@@ -1,0 +1,287 @@
+"""Video ingest and H.264 output with PyAV.
+
+Frames are decoded as a stream (one at a time, never the whole clip), turned
+upright with the container's rotation metadata, and timed with the
+container's presentation timestamps, because phone video often has a
+variable frame rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import OutputError, VideoReadError
+
+__all__ = ["Frame", "VideoMeta", "VideoWriter", "iter_frames", "probe_video"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VideoMeta:
+    """What the container says about a clip.
+
+    ``width`` and ``height`` are those of the *upright* frame (after
+    rotation). ``frames`` and ``duration_s`` are the container's values and
+    may be estimates; the pose pass counts the frames it really decodes.
+    """
+
+    path: str
+    width: int
+    height: int
+    rotation_deg: int
+    frames: int
+    duration_s: float
+    fps_mean: float
+    codec: str
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the metadata as a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded, upright frame."""
+
+    index: int
+    time_s: float
+    image: NDArray[np.uint8]  # (height, width, 3) RGB
+
+
+def _check_path(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise VideoReadError(f"{p}: no such file. Check the path and try again.")
+    if p.is_dir():
+        raise VideoReadError(f"{p}: is a directory, not a video file.")
+    if not os.access(p, os.R_OK):
+        raise VideoReadError(f"{p}: cannot be read (permission denied).")
+    if p.stat().st_size == 0:
+        raise VideoReadError(f"{p}: the file is empty (0 bytes).")
+    return p
+
+
+def _open(p: Path) -> av.container.InputContainer:
+    try:
+        container = av.open(str(p), mode="r")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
+        raise VideoReadError(
+            f"{p}: not a readable video file ({err.__class__.__name__}). "
+            "Export the clip again as MP4 or MOV."
+        ) from err
+    if not container.streams.video:
+        container.close()
+        raise VideoReadError(f"{p}: the file has no video stream.")
+    return container
+
+
+def _rotation_k(rotation_deg: float) -> int:
+    """Number of 90° counter-clockwise turns that make a frame upright.
+
+    PyAV reports the display matrix as the angle by which it rotates the
+    stored frame counter-clockwise for display; ``np.rot90`` turns
+    counter-clockwise for positive ``k``.
+    """
+    return int(round(rotation_deg / 90.0)) % 4
+
+
+def probe_video(path: str | os.PathLike[str]) -> VideoMeta:
+    """Read a clip's metadata (and its first frame, for the rotation).
+
+    Raises
+    ------
+    VideoReadError
+        If the file is missing, empty, not a video, or has no decodable frame.
+    """
+    p = _check_path(path)
+    container = _open(p)
+    try:
+        stream = container.streams.video[0]
+        try:
+            first = next(container.decode(stream))
+        except (StopIteration, av.error.FFmpegError) as err:
+            raise VideoReadError(f"{p}: no video frame could be decoded.") from err
+        rotation = int(round(getattr(first, "rotation", 0) or 0))
+        k = _rotation_k(rotation)
+        w, h = first.width, first.height
+        if k % 2:
+            w, h = h, w
+        frames = int(stream.frames or 0)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        else:
+            duration = float("nan")
+        if frames <= 0 and stream.average_rate and np.isfinite(duration):
+            frames = int(round(duration * float(stream.average_rate)))
+        fps_mean = frames / duration if frames and duration and duration > 0 else float("nan")
+        return VideoMeta(
+            path=str(p),
+            width=int(w),
+            height=int(h),
+            rotation_deg=(k * 90) % 360,
+            frames=frames,
+            duration_s=duration,
+            fps_mean=fps_mean,
+            codec=stream.codec_context.name,
+        )
+    finally:
+        container.close()
+
+
+def iter_frames(path: str | os.PathLike[str]) -> Iterator[Frame]:
+    """Yield the clip's frames one at a time, upright, with their time.
+
+    ``time_s`` is the presentation timestamp relative to the first frame.
+    Frames whose timestamp does not increase (duplicates some phones write)
+    are skipped with a log message.
+
+    Raises
+    ------
+    VideoReadError
+        If the file cannot be opened, or decoding fails part-way.
+    """
+    p = _check_path(path)
+    container = _open(p)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        t0: float | None = None
+        last_t = -np.inf
+        index = 0
+        skipped = 0
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is not None and frame.time_base is not None:
+                    t = float(frame.pts * frame.time_base)
+                elif frame.time is not None:
+                    t = float(frame.time)
+                else:
+                    raise VideoReadError(f"{p}: frame {index} has no timestamp.")
+                if t0 is None:
+                    t0 = t
+                t -= t0
+                if t <= last_t:
+                    skipped += 1
+                    continue
+                last_t = t
+                image = frame.to_ndarray(format="rgb24")
+                k = _rotation_k(getattr(frame, "rotation", 0) or 0)
+                if k:
+                    image = np.ascontiguousarray(np.rot90(image, k))
+                yield Frame(index=index, time_s=t, image=image)
+                index += 1
+        except av.error.FFmpegError as err:
+            raise VideoReadError(
+                f"{p}: decoding failed after {index} frames ({err}). The file may be "
+                "truncated or damaged."
+            ) from err
+        if skipped:
+            logger.info("%s: skipped %d frames with non-increasing timestamps", p, skipped)
+        if index == 0:
+            raise VideoReadError(f"{p}: no video frame could be decoded.")
+    finally:
+        container.close()
+
+
+class VideoWriter:
+    """Write a browser-playable H.264 MP4, atomically.
+
+    Frames go to a temporary file next to ``path`` that is renamed to
+    ``path`` only when the writer closes without an error; on error the
+    temporary file is removed. The output is libx264, yuv420p, with the
+    ``moov`` atom at the front (``+faststart``) so browsers can start
+    playing before the file has fully loaded. Each frame keeps the time it
+    is given, so variable frame rate survives.
+
+    Parameters
+    ----------
+    path
+        Output file (``.mp4``).
+    width, height
+        Frame size; must be even (yuv420p needs it).
+    crf, preset
+        x264 quality and speed settings.
+    """
+
+    _TIME_BASE = Fraction(1, 90000)
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        width: int,
+        height: int,
+        crf: int = 23,
+        preset: str = "veryfast",
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"width and height must be even, but got {width}x{height}.")
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self._tmp = self.path.with_name(f".{self.path.stem}.partial-{os.getpid()}.mp4")
+        try:
+            self._container = av.open(
+                str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
+            )
+        except (av.error.FFmpegError, OSError) as err:
+            raise OutputError(f"{self.path}: cannot write the video ({err}).") from err
+        stream = self._container.add_stream("libx264", rate=None)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = self._TIME_BASE
+        stream.codec_context.time_base = self._TIME_BASE
+        stream.options = {"crf": str(crf), "preset": preset}
+        self._stream = stream
+        self._last_pts = -1
+
+    def write(self, image: NDArray[np.uint8], time_s: float) -> None:
+        """Encode one RGB frame shown at ``time_s`` seconds."""
+        if image.shape[:2] != (self.height, self.width):
+            raise ValueError(
+                f"frame must be {self.height}x{self.width}, but got {image.shape[:2]}."
+            )
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        pts = int(round(time_s / self._TIME_BASE))
+        pts = max(pts, self._last_pts + 1)
+        frame.pts = pts
+        frame.time_base = self._TIME_BASE
+        self._last_pts = pts
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def close(self, *, commit: bool = True) -> None:
+        """Flush and close; rename into place if ``commit``, else discard."""
+        try:
+            if commit:
+                for packet in self._stream.encode():
+                    self._container.mux(packet)
+        finally:
+            self._container.close()
+        if commit:
+            os.replace(self._tmp, self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(commit=exc_type is None)
