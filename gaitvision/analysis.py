@@ -107,6 +107,7 @@ def measure_steps(
     view: ViewEstimate,
     *,
     max_interpolated_fraction: float = 0.5,
+    hip_widening: float = 0.0,
 ) -> StepTable:
     """Measure every step of a clip.
 
@@ -121,11 +122,14 @@ def measure_steps(
     max_interpolated_fraction
         A step whose stance is mostly (above this fraction) built on
         interpolated leg landmarks is excluded.
+    hip_widening
+        Passed to :func:`knee_fppa_deg`; the pipeline uses
+        :data:`MEDIAPIPE_HIP_WIDENING` for MediaPipe tracks, exact tracks 0.
 
     Notes
     -----
     - Foot-strike angle: the raw heel->toe angle at the IC frame minus that
-      foot's flat-foot angle, the median raw angle over the 20-50 % part of
+      foot's flat-foot angle, the median raw angle over the 40-55 % part of
       its stances across the clip (metrics.md §2.2; no standing trial is
       needed). Read at the first contact frame, so it matches the
       ``at_frame`` truths of the synthetic bench.
@@ -154,15 +158,15 @@ def measure_steps(
                 if s.side != side or s.to_frame < 0:
                     continue
                 n = s.to_frame - s.ic_frame
-                a = s.ic_frame + int(round(0.2 * n))
-                b = s.ic_frame + int(round(0.5 * n))
+                a = s.ic_frame + int(round(0.4 * n))
+                b = s.ic_frame + int(round(0.55 * n))
                 mids.append(raw_angle[side][a : b + 1])
             vals = np.concatenate(mids) if mids else np.array([np.nan])
             flat[side] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
     else:
         level = float(np.nanmedian(pelvis_line_deg(track)))
         for side in ("left", "right"):
-            fppa[side] = knee_fppa_deg(track, side=side, hip_widening=MEDIAPIPE_HIP_WIDENING)
+            fppa[side] = knee_fppa_deg(track, side=side, hip_widening=hip_widening)
             drop[side] = pelvic_drop_deg(track, stance_side=side, level_deg=level)
 
     leg_parts = ("hip", "knee", "ankle", "heel", "foot_index")
@@ -221,7 +225,7 @@ def measure_steps(
                     row["knee_fppa_peak_frame"] = f
                     hip = track.landmark(f"{s.side}_hip")[f]
                     other = track.landmark(f"{'right' if s.side == 'left' else 'left'}_hip")[f]
-                    geo["hip"] = (hip + MEDIAPIPE_HIP_WIDENING * (hip - other)).tolist()
+                    geo["hip"] = (hip + hip_widening * (hip - other)).tolist()
                     geo["knee"] = track.landmark(f"{s.side}_knee")[f].tolist()
                     geo["ankle"] = track.landmark(f"{s.side}_ankle")[f].tolist()
                 seg = drop[s.side][_stance_slice(s)]
@@ -349,13 +353,13 @@ def summarize(
         )
     all_steps = [r["step_time_s"] for r in rows if r["step_time_s"] is not None]
     cad = cadence_spm(all_steps)
-    steps_detected = {
-        side: sum(1 for r in rows if r["side"] == side) for side in ("left", "right")
-    }
+    steps_detected = {s: sum(1 for r in table.rows if r["side"] == s) for s in ("left", "right")}
+    steps_used = {s: sum(1 for r in rows if r["side"] == s) for s in ("left", "right")}
     return {
         "view": view.view,
         "runner_facing": view.facing,
         "steps_detected": steps_detected,
+        "steps_used": steps_used,
         "cadence_spm": _nan_to_none(round(cad, 1)) if math.isfinite(cad) else None,
         "metrics": metrics,
         "not_measurable": not_measurable,

@@ -65,7 +65,7 @@ def _progress_bar(quiet: bool) -> tuple[Any, Any]:
         if bar is None:
             label = {"pose": "pose model", "render": "annotated video"}.get(stage, stage)
             bar = bars[stage] = tqdm(total=total or None, desc=label, unit="frame", file=sys.stderr,
-                                     leave=False)
+                                     leave=False, disable=None)  # None: only on a terminal
         bar.update(done - bar.n)
 
     def close() -> None:
@@ -77,8 +77,8 @@ def _progress_bar(quiet: bool) -> tuple[Any, Any]:
 
 def _print_result(summary: dict[str, Any], out_dir: Path) -> None:
     lines = [
-        f"view: {summary['view']}   steps: left {summary['steps_detected']['left']}, "
-        f"right {summary['steps_detected']['right']}   cadence: "
+        f"view: {summary['view']}   steps used: left {summary['steps_used']['left']}, "
+        f"right {summary['steps_used']['right']}   cadence: "
         + (f"{summary['cadence_spm']:.1f} steps/min" if summary["cadence_spm"] else "not measurable"),
         f"{'metric':34s} {'left':>16s} {'right':>16s}",
     ]

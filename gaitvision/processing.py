@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import filtering
-from .analysis import StepTable, measure_steps, summarize
+from .analysis import MEDIAPIPE_HIP_WIDENING, StepTable, measure_steps, summarize
 from .config import FilterConfig
 from .errors import InsufficientDataError
 from .events import GaitEvents, detect_events
@@ -56,8 +56,13 @@ def measure_track(
     view: str = "auto",
     cfg: FilterConfig | None = None,
     min_steps_per_side: int = 3,
+    hip_widening: float = MEDIAPIPE_HIP_WIDENING,
 ) -> Measurement:
     """Run the measuring chain on a raw pose track.
+
+    ``hip_widening`` corrects MediaPipe's hip placement for the knee FPPA
+    (see :data:`gaitvision.analysis.MEDIAPIPE_HIP_WIDENING`); pass 0 for a
+    track whose hips are true joint centres.
 
     Raises
     ------
@@ -85,7 +90,7 @@ def measure_track(
         if cfg.angle_cutoff_hz == cfg.event_cutoff_hz
         else filtering.lowpass(clean, cutoff_hz=cfg.angle_cutoff_hz)
     )
-    table = measure_steps(angle_track, events, est)
+    table = measure_steps(angle_track, events, est, hip_widening=hip_widening)
     summary = summarize(table, est, fps=raw.fps_estimate(), min_steps=min_steps_per_side)
     if n_swaps:
         summary["warnings"].append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
