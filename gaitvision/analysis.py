@@ -1,65 +1,69 @@
 """From a cleaned track and its events to per-step values and a summary.
 
-Pure functions: no file I/O, no drawing. :mod:`gaitvision.pipeline`
+Pure functions: no file I/O, no drawing. :mod:`gaitvision.processing`
 calls :func:`measure_steps` then :func:`summarize`.
+
+Definitions, signs and sources follow ``../shared/design/metrics.md``;
+where this module deviates, the docstring says why.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from .errors import InsufficientDataError
 from .events import GaitEvents, Step
 from .metrics.foot import STRIKE_THRESHOLDS_DEG, classify_strike, foot_angle_raw_deg
+from .metrics.frontal import hip_adduction_deg, medial_sign
 from .metrics.knee import knee_flexion_deg, knee_fppa_deg
 from .metrics.pelvis import pelvic_drop_deg, pelvis_line_deg
-from .metrics.temporal import cadence_spm
+from .metrics.sagittal import heel_to_hip_px, leg_length_px, mid_hip, shank_angle_deg, trunk_lean_deg
+from .metrics.temporal import stride_period_fit_s
+from .references import REFERENCES
 from .track import LandmarkTrack
 from .view import ViewEstimate
 
-__all__ = ["REFERENCES", "StepTable", "measure_steps", "summarize"]
+__all__ = [
+    "FRONTAL_METRICS",
+    "MEDIAPIPE_HIP_WIDENING",
+    "SIDE_METRICS",
+    "StepTable",
+    "measure_steps",
+    "summarize",
+]
 
-SIDE_METRICS = ("foot_strike_angle_deg", "knee_flexion_ic_deg")
-FRONTAL_METRICS = ("knee_fppa_peak_deg", "pelvic_drop_peak_deg")
+SIDE_METRICS = (
+    "foot_strike_angle_deg", "knee_flexion_ic_deg", "knee_flexion_peak_stance_deg",
+    "shank_angle_ic_deg", "heel_to_hip_ic_pct_leg", "trunk_lean_deg",
+    "vertical_oscillation_pct_leg", "contact_time_s", "flight_time_s", "duty_factor",
+)
+FRONTAL_METRICS = (
+    "knee_fppa_peak_deg", "pelvic_drop_peak_deg", "hip_adduction_peak_deg", "step_width_pct_hip",
+)
+ALL_VIEW_METRICS = ("step_time_s",)
 
-#: Reference text and source per metric, from ../shared/design/metrics.md.
-REFERENCES: dict[str, dict[str, str]] = {
-    "cadence_spm": {
-        "text": "No universal target (the '180 steps/min' figure is folklore). Raising cadence "
-        "5-10% above the runner's own baseline at the same speed lowers knee energy "
-        "absorption.",
-        "source": "Heiderscheit et al. 2011, Med Sci Sports Exerc 43(2):296-302",
-    },
-    "foot_strike_angle_deg": {
-        "text": "Rearfoot strike above 7.4 deg, forefoot below -0.8 deg, midfoot between. "
-        "Rearfoot striking is the norm (71-94% of recreational runners); no cut-off makes an "
-        "angle abnormal.",
-        "source": "Mo, Huang, Ng & Cheung 2021, Res Sports Med; Souza 2016, Phys Med Rehabil "
-        "Clin N Am 27(1):217-236",
-    },
-    "knee_flexion_ic_deg": {
-        "text": "About 21 deg at foot strike in 3D studies of level running (weak source); "
-        "injured runners landed with a more extended knee. No established 2D norm.",
-        "source": "Bramah et al. 2018, Am J Sports Med 46(12):3023-3031",
-    },
-    "knee_fppa_peak_deg": {
-        "text": "No established norm for running. A 2D indicator of knee collapse (hip "
-        "adduction and rotation), not a knee abduction angle. Single-leg squat, female: "
-        "controls 8.4 +/- 5.1 deg, patellofemoral pain 16.8 +/- 5.4 deg.",
-        "source": "Dingenen et al. (2D vs 3D running); Munro, Herrington & Carolan 2012, "
-        "J Sport Rehabil 21(1):7-11",
-    },
-    "pelvic_drop_peak_deg": {
-        "text": "No established 2D norm. Each extra degree of (3D) contralateral pelvic drop "
-        "raised the odds of being an injured runner by 80%; +10% cadence reduced it by about "
-        "3 deg.",
-        "source": "Bramah et al. 2018, Am J Sports Med 46(12):3023-3031; Bramah et al. 2019, "
-        "Am J Sports Med 47(14):3406-3413",
-    },
+#: unit and plane of each summarised metric
+UNITS: dict[str, tuple[str, str]] = {
+    **{k: ("deg", "sagittal") for k in SIDE_METRICS},
+    "heel_to_hip_ic_pct_leg": ("% leg length", "sagittal"),
+    "vertical_oscillation_pct_leg": ("% leg length", "sagittal"),
+    "contact_time_s": ("s", "temporal"),
+    "flight_time_s": ("s", "temporal"),
+    "duty_factor": ("fraction of stride", "temporal"),
+    **{k: ("deg", "frontal") for k in FRONTAL_METRICS},
+    "step_width_pct_hip": ("% hip width", "frontal"),
+    "step_time_s": ("s", "temporal"),
 }
+
+#: Metrics that need >= 60 fps to be trusted (metrics.md: contact time,
+#: flight time and strike angle need >= 60, preferably >= 120 fps).
+NEEDS_60_FPS = frozenset({"foot_strike_angle_deg", "contact_time_s", "flight_time_s", "duty_factor"})
+#: Metrics of one foot (the far foot in a side view makes them low confidence).
+FOOT_METRICS = frozenset(SIDE_METRICS) - {"trunk_lean_deg", "vertical_oscillation_pct_leg"}
 
 #: MediaPipe's hip points sit medial of the hip joint centres in rear views:
 #: on both rendered rear clips of the synthetic bench (exact truth) by
@@ -72,12 +76,8 @@ REFERENCES: dict[str, dict[str, str]] = {
 #: rendered bodies; not yet checked against marker data on real runners.
 MEDIAPIPE_HIP_WIDENING = 0.09
 
-_UNITS = {
-    "foot_strike_angle_deg": ("deg", "sagittal"),
-    "knee_flexion_ic_deg": ("deg", "sagittal"),
-    "knee_fppa_peak_deg": ("deg", "frontal"),
-    "pelvic_drop_peak_deg": ("deg", "frontal"),
-}
+#: Contact times outside this range are not running steps (or are event errors).
+CONTACT_TIME_RANGE_S = (0.10, 0.50)
 
 
 @dataclass
@@ -88,17 +88,36 @@ class StepTable:
     metric_keys: tuple[str, ...]
     flat_foot_raw_deg: dict[str, float] = field(default_factory=dict)
     pelvis_level_deg: float = float("nan")
+    leg_length_px: float = float("nan")
     #: Per row, the points (pixels of the track) each drawn angle was
     #: measured between, so renderers draw exactly what was measured.
     geometry: list[dict[str, list[float]]] = field(default_factory=list)
 
 
-def _nan_to_none(v: float) -> float | None:
-    return None if v is None or not math.isfinite(v) else float(v)
+def _num(v: float) -> float | None:
+    """A finite float, or None (never a silent NaN in the outputs)."""
+    return float(v) if v is not None and math.isfinite(v) else None
 
 
-def _stance_slice(step: Step) -> slice:
-    return slice(step.ic_frame, step.to_frame + 1)
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+def _ic_time(step: Step, time_s: np.ndarray) -> float:
+    return step.ic_time_s if math.isfinite(step.ic_time_s) else float(time_s[step.ic_frame])
+
+
+def _to_time(step: Step, time_s: np.ndarray) -> float:
+    return step.to_time_s if math.isfinite(step.to_time_s) else float(time_s[step.to_frame])
+
+
+def _peak(signal: np.ndarray, start: int, stop: int) -> tuple[float | None, int | None]:
+    """Maximum of ``signal[start:stop + 1]`` and its frame."""
+    seg = signal[start : stop + 1]
+    if stop < start or not np.isfinite(seg).any():
+        return None, None
+    k = int(np.nanargmax(seg))
+    return float(seg[k]), start + k
 
 
 def measure_steps(
@@ -114,7 +133,7 @@ def measure_steps(
     Parameters
     ----------
     track
-        The cleaned track used for angles (low-passed ~8 Hz).
+        The cleaned track used for angles (low-passed; see FilterConfig).
     events
         Steps from :func:`gaitvision.events.detect_events`.
     view
@@ -123,131 +142,180 @@ def measure_steps(
         A step whose stance is mostly (above this fraction) built on
         interpolated leg landmarks is excluded.
     hip_widening
-        Passed to :func:`knee_fppa_deg`; the pipeline uses
-        :data:`MEDIAPIPE_HIP_WIDENING` for MediaPipe tracks, exact tracks 0.
+        Passed to :func:`knee_fppa_deg` and :func:`hip_adduction_deg`; the
+        pipeline uses :data:`MEDIAPIPE_HIP_WIDENING` for MediaPipe tracks.
 
     Notes
     -----
-    - Foot-strike angle: the raw heel->toe angle at the IC frame minus that
-      foot's flat-foot angle, the median raw angle over the 40-55 % part of
-      its stances across the clip (metrics.md §2.2; no standing trial is
-      needed). Read at the first contact frame, so it matches the
-      ``at_frame`` truths of the synthetic bench.
-    - Knee FPPA and pelvic drop: peaks over the stance frames.
-    - Pelvic drop here comes from MediaPipe's hip landmarks relative to
-      the clip's median hip line (taken as level); it is flagged low
-      confidence because those landmarks follow the legs, not the pelvis.
+    - Angles at initial contact are read at the IC frame (the frame of the
+      event, the ``at_frame`` truths of the synthetic bench). Event *times*
+      (and so contact, flight and step times) are sub-frame estimates where
+      the detector gives one (side views), which matters at 30 fps.
+    - Foot-strike angle: the raw heel->toe angle at IC minus that foot's
+      flat-foot angle, the median raw angle over the 40-55 % part of its
+      stances across the clip (metrics.md §2.2, with midstance standing in
+      for the standing trial, which clips rarely contain).
+    - Peaks (knee flexion in stance, FPPA, pelvic drop, hip adduction) are
+      maxima over the stance frames [IC, TO].
+    - Leg length, for the %-of-leg metrics, is the near leg's median thigh
+      plus shank length (no standing trial needed).
+    - Vertical oscillation: mid-hip highest-to-lowest image travel from this
+      contact to the next contact of either foot.
+    - Step width (rear/front): lateral heel distance at midstance between
+      this step and the previous (other-foot) step, positive when this foot
+      lands on its own side, negative = crossover; % of the hip-landmark
+      distance.
+    - Pelvic drop from MediaPipe's hip points, relative to the clip's median
+      hip line taken as level; flagged low confidence because those points
+      follow the legs, not the pelvis.
     """
     t = track.time_s
     side_view = view.view.startswith("side")
     direction = -1 if view.view == "side-left" else 1
-    keys = SIDE_METRICS if side_view else FRONTAL_METRICS
+    keys = (SIDE_METRICS if side_view else FRONTAL_METRICS) + ALL_VIEW_METRICS
     steps = events.steps
+    near = view.near_side or "left"
+    leg = leg_length_px(track, side=near) if side_view else float("nan")
+    sig: dict[str, dict[str, np.ndarray]] = {"left": {}, "right": {}}
     flat: dict[str, float] = {}
-    raw_angle: dict[str, np.ndarray] = {}
-    flex: dict[str, np.ndarray] = {}
-    fppa: dict[str, np.ndarray] = {}
-    drop: dict[str, np.ndarray] = {}
     level = float("nan")
+    mh_y = mid_hip(track)[:, 1]
     if side_view:
+        trunk = trunk_lean_deg(track, direction=direction)
         for side in ("left", "right"):
-            raw_angle[side] = foot_angle_raw_deg(track, side=side, direction=direction)
-            flex[side] = knee_flexion_deg(track, side=side)
+            s = sig[side]
+            s["raw_foot"] = foot_angle_raw_deg(track, side=side, direction=direction)
+            s["flex"] = knee_flexion_deg(track, side=side)
+            s["shank"] = shank_angle_deg(track, side=side, direction=direction)
+            s["heel_hip"] = heel_to_hip_px(track, side=side, direction=direction)
             mids = []
-            for s in steps:
-                if s.side != side or s.to_frame < 0:
-                    continue
-                n = s.to_frame - s.ic_frame
-                a = s.ic_frame + int(round(0.4 * n))
-                b = s.ic_frame + int(round(0.55 * n))
-                mids.append(raw_angle[side][a : b + 1])
+            for st in steps:
+                if st.side == side and st.to_frame >= 0:
+                    n = st.to_frame - st.ic_frame
+                    a = st.ic_frame + int(round(0.4 * n))
+                    b = st.ic_frame + int(round(0.55 * n))
+                    mids.append(s["raw_foot"][a : b + 1])
             vals = np.concatenate(mids) if mids else np.array([np.nan])
             flat[side] = float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
     else:
         level = float(np.nanmedian(pelvis_line_deg(track)))
+        line = pelvis_line_deg(track) - level
+        hipw = float(np.nanmedian(np.abs(track.landmark("right_hip")[:, 0] - track.landmark("left_hip")[:, 0])))
         for side in ("left", "right"):
-            fppa[side] = knee_fppa_deg(track, side=side, hip_widening=hip_widening)
-            drop[side] = pelvic_drop_deg(track, stance_side=side, level_deg=level)
+            s = sig[side]
+            s["fppa"] = knee_fppa_deg(track, side=side, hip_widening=hip_widening)
+            s["drop"] = pelvic_drop_deg(track, stance_side=side, level_deg=level)
+            s["hipadd"] = hip_adduction_deg(track, side=side, pelvis_line_deg=line, hip_widening=hip_widening)
+            s["lateral"] = -medial_sign(track, side=side)
+            s["heel_x"] = track.landmark(f"{side}_heel")[:, 0]
 
-    leg_parts = ("hip", "knee", "ankle", "heel", "foot_index")
+    leg_cols = {
+        side: [track.landmark_names.index(f"{side}_{p}") for p in ("hip", "knee", "ankle", "heel", "foot_index")]
+        for side in ("left", "right")
+    }
     rows: list[dict[str, Any]] = []
     geometry: list[dict[str, list[float]]] = []
-    for i, s in enumerate(steps):
+    for i, st in enumerate(steps):
+        s = sig[st.side]
         geo: dict[str, list[float]] = {}
+        has_to = st.to_frame >= 0
         row: dict[str, Any] = {
             "step": i + 1,
-            "side": s.side,
-            "ic_time_s": float(t[s.ic_frame]),
-            "ic_frame": s.ic_frame,
-            "to_time_s": float(t[s.to_frame]) if s.to_frame >= 0 else None,
-            "to_frame": s.to_frame if s.to_frame >= 0 else None,
+            "side": st.side,
+            "ic_time_s": _ic_time(st, t),
+            "ic_frame": st.ic_frame,
+            "to_time_s": _to_time(st, t) if has_to else None,
+            "to_frame": st.to_frame if has_to else None,
             "contact_time_s": None,
             "step_time_s": None,
             "confidence": "high",
-            "midstance_frame": s.midstance_frame if s.midstance_frame >= 0 else None,
+            "midstance_frame": st.midstance_frame if st.midstance_frame >= 0 else None,
+            "ic_estimated": st.ic_estimated,
         }
         reasons: list[str] = []
         low: list[str] = []
-        # step time: to the next contact of the other foot
         nxt = steps[i + 1] if i + 1 < len(steps) else None
-        if nxt is not None and nxt.side != s.side:
+        nxt_same = next((x for x in steps[i + 1 :] if x.side == st.side), None)
+        prev = steps[i - 1] if i > 0 else None
+        if nxt is not None and nxt.side != st.side:
             if side_view:
-                row["step_time_s"] = float(t[nxt.ic_frame] - t[s.ic_frame])
-            elif s.midstance_frame >= 0 and nxt.midstance_frame >= 0:
-                row["step_time_s"] = float(t[nxt.midstance_frame] - t[s.midstance_frame])
-        if s.to_frame < 0:
+                row["step_time_s"] = _ic_time(nxt, t) - _ic_time(st, t)
+            elif st.midstance_frame >= 0 and nxt.midstance_frame >= 0:
+                row["step_time_s"] = float(t[nxt.midstance_frame] - t[st.midstance_frame])
+        if not has_to:
             reasons.append("no toe-off found")
         else:
-            if side_view and not s.ic_estimated:
-                row["contact_time_s"] = float(t[s.to_frame] - t[s.ic_frame])
-            cols = [track.landmark_names.index(f"{s.side}_{p}") for p in leg_parts]
-            frac = float(track.interpolated[_stance_slice(s)][:, cols].any(axis=1).mean())
+            frac = float(track.interpolated[st.ic_frame : st.to_frame + 1][:, leg_cols[st.side]].any(axis=1).mean())
             if frac > max_interpolated_fraction:
                 reasons.append(f"{frac:.0%} of stance frames interpolated")
             elif frac > 0.2:
                 low.append("interpolated")
         if side_view:
-            if view.near_side is not None and s.side != view.near_side:
+            if st.side != near:
                 low.append("far foot")
-            fsa = raw_angle[s.side][s.ic_frame] - flat[s.side]
-            row["foot_strike_angle_deg"] = _nan_to_none(fsa)
+            ic = st.ic_frame
+            fsa = s["raw_foot"][ic] - flat[st.side]
+            row["foot_strike_angle_deg"] = _num(fsa)
             row["foot_strike_pattern"] = str(classify_strike(fsa)) if math.isfinite(fsa) else None
-            row["knee_flexion_ic_deg"] = _nan_to_none(flex[s.side][s.ic_frame])
-            for part in ("heel", "foot_index", "knee"):
-                geo[part] = track.landmark(f"{s.side}_{part}")[s.ic_frame].tolist()
-        else:
-            if s.to_frame >= 0:
-                seg = fppa[s.side][_stance_slice(s)]
-                if np.isfinite(seg).any():
-                    k = int(np.nanargmax(seg))
-                    f = s.ic_frame + k
-                    row["knee_fppa_peak_deg"] = float(seg[k])
-                    row["knee_fppa_peak_frame"] = f
-                    hip = track.landmark(f"{s.side}_hip")[f]
-                    other = track.landmark(f"{'right' if s.side == 'left' else 'left'}_hip")[f]
-                    geo["hip"] = (hip + hip_widening * (hip - other)).tolist()
-                    geo["knee"] = track.landmark(f"{s.side}_knee")[f].tolist()
-                    geo["ankle"] = track.landmark(f"{s.side}_ankle")[f].tolist()
-                seg = drop[s.side][_stance_slice(s)]
-                if np.isfinite(seg).any():
-                    k = int(np.nanargmax(seg))
-                    row["pelvic_drop_peak_deg"] = float(seg[k])
-                    row["pelvic_drop_peak_frame"] = s.ic_frame + k
+            row["knee_flexion_ic_deg"] = _num(s["flex"][ic])
+            row["shank_angle_ic_deg"] = _num(s["shank"][ic])
+            row["heel_to_hip_ic_pct_leg"] = _num(100 * s["heel_hip"][ic] / leg)
+            for part in ("heel", "foot_index", "knee", "ankle"):
+                geo[part] = track.landmark(f"{st.side}_{part}")[ic].tolist()
+            geo["mid_hip"] = mid_hip(track)[ic].tolist()
+            if has_to:
+                ct = _to_time(st, t) - _ic_time(st, t)
+                row["contact_time_s"] = ct
+                lo, hi = CONTACT_TIME_RANGE_S
+                if not lo <= ct <= hi:
+                    reasons.append(f"implausible contact time {ct:.2f} s (running: {lo:.2f}-{hi:.2f} s)")
+                row["knee_flexion_peak_stance_deg"], _ = _peak(s["flex"], ic, st.to_frame)
+                row["trunk_lean_deg"] = _num(float(np.nanmean(trunk[ic : st.to_frame + 1])))
+                if nxt is not None and nxt.side != st.side:
+                    row["flight_time_s"] = _ic_time(nxt, t) - _to_time(st, t)
+                    if nxt.ic_frame < st.to_frame:
+                        reasons.append("the other foot landed before this one left the belt")
+                if nxt_same is not None:
+                    stride = _ic_time(nxt_same, t) - _ic_time(st, t)
+                    row["duty_factor"] = ct / stride if stride > 0 else None
+            if nxt is not None:
+                seg = mh_y[ic : nxt.ic_frame + 1]
+                if np.isfinite(seg).sum() >= 3:
+                    row["vertical_oscillation_pct_leg"] = _num(100 * (np.nanmax(seg) - np.nanmin(seg)) / leg)
+        elif has_to:
+            a, b = st.ic_frame, st.to_frame
+            row["knee_fppa_peak_deg"], f = _peak(s["fppa"], a, b)
+            row["knee_fppa_peak_frame"] = f
+            if f is not None:
+                hip = track.landmark(f"{st.side}_hip")[f]
+                other = track.landmark(f"{_other(st.side)}_hip")[f]
+                geo["hip"] = (hip + hip_widening * (hip - other)).tolist()
+                geo["knee"] = track.landmark(f"{st.side}_knee")[f].tolist()
+                geo["ankle"] = track.landmark(f"{st.side}_ankle")[f].tolist()
+            row["pelvic_drop_peak_deg"], row["pelvic_drop_peak_frame"] = _peak(s["drop"], a, b)
+            row["hip_adduction_peak_deg"], _ = _peak(s["hipadd"], a, b)
+            ms = st.midstance_frame
+            if prev is not None and prev.side != st.side and ms >= 0 and prev.midstance_frame >= 0:
+                dx = (s["heel_x"][ms] - sig[prev.side]["heel_x"][prev.midstance_frame]) * s["lateral"][ms]
+                row["step_width_pct_hip"] = _num(100 * dx / hipw)
         for key in keys:
             row.setdefault(key, None)
-        if not reasons and all(row.get(k) is None for k in keys):
+        if not reasons and all(row.get(k) is None for k in keys if k != "step_time_s"):
             reasons.append("landmarks missing")
         if low:
             row["confidence"] = "low"
+            row["low_confidence_reason"] = ", ".join(low)
         row["excluded_reason"] = "; ".join(reasons)
         rows.append(row)
         geometry.append(geo)
     _exclude_outlier_step_times(rows)
-    extra = ("foot_strike_pattern",) if side_view else ("knee_fppa_peak_frame", "pelvic_drop_peak_frame")
+    extra = (
+        ("foot_strike_pattern",) if side_view else ("knee_fppa_peak_frame", "pelvic_drop_peak_frame")
+    ) + ("low_confidence_reason",)
     for r in rows:
         for k in extra:
             r.setdefault(k, None)
-    return StepTable(rows, keys, flat, level, geometry)
+    return StepTable(rows, keys, flat, level, leg, geometry)
 
 
 def _exclude_outlier_step_times(rows: list[dict[str, Any]]) -> None:
@@ -259,15 +327,19 @@ def _exclude_outlier_step_times(rows: list[dict[str, Any]]) -> None:
     for r, v in zip(rows, st):
         if np.isfinite(v) and abs(v - med) > 0.35 * med:
             r["step_time_s"] = None
+            r["flight_time_s"] = None if "flight_time_s" in r else r.get("flight_time_s")
             r["excluded_reason"] = "; ".join(
                 x for x in (r["excluded_reason"], f"step time {v:.2f} s far from median {med:.2f} s") if x
             )
 
 
 def _stats(values: list[float]) -> tuple[float, float]:
-    a = np.asarray(values, dtype=np.float64)
-    q1, med, q3 = np.percentile(a, [25, 50, 75])
+    q1, med, q3 = np.percentile(np.asarray(values, dtype=np.float64), [25, 50, 75])
     return float(med), float(q3 - q1)
+
+
+def _round(key: str, v: float) -> float:
+    return round(v, 3) if UNITS[key][0] in ("s", "fraction of stride") else round(v, 2)
 
 
 def summarize(
@@ -279,36 +351,61 @@ def summarize(
 ) -> dict[str, Any]:
     """Clip-level summary in the ``summary.json`` layout (outputs.md).
 
+    Cadence is 120 / stride period, the period fitted by least squares to
+    each foot's contact times (:func:`stride_period_fit_s`) and averaged
+    over the feet; in a side view the near foot's value is used instead
+    when the two disagree by more than 2 % (metrics.md: cross-check against
+    the near foot).
+
     Per side: median, IQR and number of the included steps, with a
-    confidence. A side with fewer than ``min_steps`` usable values is not
-    summarised; a metric with no usable side goes to ``not_measurable``.
+    confidence (``low`` for the far foot of a side view, for fewer than 7
+    steps (metrics.md: average at least 7), for strike angle and contact
+    timing below 60 fps, and for pelvic drop from MediaPipe's hips). A
+    metric with fewer than ``min_steps`` values on both sides goes to
+    ``not_measurable`` with the reason.
+
+    Raises
+    ------
+    InsufficientDataError
+        If either side has fewer than ``min_steps`` usable steps.
     """
     rows = [r for r in table.rows if not r["excluded_reason"]]
+    used = {s: sum(1 for r in rows if r["side"] == s) for s in ("left", "right")}
+    if min(used.values()) < min_steps:
+        detected = {s: sum(1 for r in table.rows if r["side"] == s) for s in ("left", "right")}
+        raise InsufficientDataError(
+            f"Only {used['left']} left and {used['right']} right usable steps "
+            f"({detected['left']} and {detected['right']} detected); at least {min_steps} per side "
+            "are needed. Record at least 10 s of steady running with the whole body in view."
+        )
     warnings: list[str] = []
     metrics: dict[str, Any] = {}
     not_measurable: dict[str, str] = {}
     side_view = view.view.startswith("side")
+    far = None
+    if side_view:
+        far = "right" if view.near_side == "left" else "left"
     for key in table.metric_keys:
-        unit, plane = _UNITS[key]
+        unit, plane = UNITS[key]
         entry: dict[str, Any] = {"unit": unit, "view": plane}
         for side in ("left", "right"):
-            vals = [r[key] for r in rows if r["side"] == side and r[key] is not None]
-            if len(vals) < min_steps:
+            side_rows = [r for r in rows if r["side"] == side and r.get(key) is not None]
+            if len(side_rows) < min_steps:
                 continue
+            vals = [r[key] for r in side_rows]
             med, iqr = _stats(vals)
-            conf = "high"
-            n_low = sum(
-                1 for r in rows if r["side"] == side and r[key] is not None and r["confidence"] == "low"
+            interpolated = sum(1 for r in side_rows if "interpolated" in (r["low_confidence_reason"] or ""))
+            low = (
+                len(vals) < 7
+                or (key in NEEDS_60_FPS and fps < 59)
+                or key == "pelvic_drop_peak_deg"
+                or (key in FOOT_METRICS and side == far)
+                or interpolated > len(vals) / 2
             )
-            if n_low > len(vals) / 2 or len(vals) < 7:
-                conf = "low"
-            if key == "foot_strike_angle_deg" and fps < 59:
-                conf = "low"
-            if key == "pelvic_drop_peak_deg":
-                conf = "low"
-            entry[side] = {"median": round(med, 2), "iqr": round(iqr, 2), "n": len(vals), "confidence": conf}
+            conf = "low" if low else "high"
+            entry[side] = {"median": _round(key, med), "iqr": _round(key, iqr), "n": len(vals), "confidence": conf}
         if "left" not in entry and "right" not in entry:
-            not_measurable[key] = f"fewer than {min_steps} usable steps on either side"
+            not_measurable[key] = f"fewer than {min_steps} steps with a value on either side"
             continue
         if "left" in entry and "right" in entry:
             a, b = entry["left"]["median"], entry["right"]["median"]
@@ -328,18 +425,18 @@ def summarize(
                     continue
                 pats = [r["foot_strike_pattern"] for r in rows if r["side"] == side and r["foot_strike_pattern"]]
                 counts = {p: pats.count(p) for p in ("rearfoot", "midfoot", "forefoot")}
-                pat[side] = {**counts, "pattern": max(counts, key=lambda p: counts[p])}
+                pat[side] = {**counts, "pattern": max(counts, key=lambda p: counts[p]),
+                             "confidence": metrics["foot_strike_angle_deg"][side]["confidence"]}
             pat["thresholds_deg"] = dict(STRIKE_THRESHOLDS_DEG)
-            pat["reference"] = REFERENCES["foot_strike_angle_deg"]
+            pat["reference"] = REFERENCES["foot_strike_pattern"]
             metrics["foot_strike_pattern"] = pat
         else:
             not_measurable["foot_strike_pattern"] = "foot-strike angle not measurable"
         if fps < 59:
             warnings.append(
-                f"Clip is {fps:.0f} fps: contact time and strike angle are approximate "
-                "(need >= 60 fps, ideally >= 120 fps)."
+                f"Clip is {fps:.0f} fps: contact time, flight time, duty factor and strike angle are "
+                "approximate (need >= 60 fps, ideally >= 120 fps)."
             )
-        far = "right" if view.near_side == "left" else "left"
         warnings.append(
             f"The {far} foot is the far foot in this side view: its values are low confidence "
             "(partly hidden). Film the other side to measure it well."
@@ -347,20 +444,34 @@ def summarize(
     else:
         for key in SIDE_METRICS + ("foot_strike_pattern",):
             not_measurable[key] = "needs a side view"
-        warnings.append(
-            "Pelvic drop is read from the pose model's hip points, which follow the legs more "
-            "than the pelvis: treat it as a rough indicator (low confidence)."
-        )
-    all_steps = [r["step_time_s"] for r in rows if r["step_time_s"] is not None]
-    cad = cadence_spm(all_steps)
-    steps_detected = {s: sum(1 for r in table.rows if r["side"] == s) for s in ("left", "right")}
-    steps_used = {s: sum(1 for r in rows if r["side"] == s) for s in ("left", "right")}
+        if "pelvic_drop_peak_deg" in metrics:
+            warnings.append(
+                "Pelvic drop is read from the pose model's hip points, which follow the legs more "
+                "than the pelvis: treat it as a rough indicator (low confidence)."
+            )
+    periods = {
+        side: stride_period_fit_s([r["ic_time_s"] for r in rows if r["side"] == side])
+        for side in ("left", "right")
+    }
+    valid = [p for p in periods.values() if math.isfinite(p)]
+    cad = 120.0 / float(np.mean(valid)) if valid else float("nan")
+    cadence_source = "both feet"
+    if side_view and view.near_side is not None and math.isfinite(periods[view.near_side]):
+        near_cad = 120.0 / periods[view.near_side]
+        if not math.isfinite(cad) or abs(cad - near_cad) > 0.02 * near_cad:
+            warnings.append(
+                f"Cadence from both feet ({cad:.1f}) and from the near foot alone ({near_cad:.1f}) "
+                "disagree by more than 2%; the near foot's value is reported (far-foot events "
+                "are less reliable)."
+            )
+            cad, cadence_source = near_cad, "near foot"
     return {
         "view": view.view,
         "runner_facing": view.facing,
-        "steps_detected": steps_detected,
-        "steps_used": steps_used,
-        "cadence_spm": _nan_to_none(round(cad, 1)) if math.isfinite(cad) else None,
+        "steps_detected": {s: sum(1 for r in table.rows if r["side"] == s) for s in ("left", "right")},
+        "steps_used": used,
+        "cadence_spm": round(cad, 1) if math.isfinite(cad) else None,
+        "cadence": {"source": cadence_source, "reference": REFERENCES["cadence_spm"]},
         "metrics": metrics,
         "not_measurable": not_measurable,
         "warnings": warnings,

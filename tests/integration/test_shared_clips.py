@@ -134,15 +134,61 @@ def test_rear_neutral_fppa(analyzed):
         assert f[side]["median"] == pytest.approx(truth[S]["fppa_peak_deg_2d"], abs=3.0)
 
 
-def test_side_rfs_strike_angle_and_contacts(analyzed):
+def _event_errors_frames(res, truth, side, key):
+    """|event time - nearest exact truth time| in frames, for the included steps."""
+    S = "L" if side == "left" else "R"
+    fps = truth["video"]["fps"]
+    true_t = np.array(truth["events"][S][key])
+    found = [r[key] for r in steps_of(res, side) if r[key] is not None]
+    return np.array([np.min(np.abs(true_t - f)) * fps for f in found])
+
+
+def test_side_rfs_accuracy_against_truth(analyzed):
+    """Issue 3's accuracy bars on the rendered side-view runner (near foot = left)."""
     name = "synthetic/side_rfs_60fps.mp4"
     res = analyzed(name)
     truth = shared_truth(name.replace(".mp4", ".truth.json"))
-    fsa = res.summary["metrics"]["foot_strike_angle_deg"]["left"]["median"]
-    assert fsa == pytest.approx(truth["summary"]["L"]["foot_strike_angle_deg_2d"], abs=4.0)
+    s, ts = res.summary["metrics"], truth["summary"]
+    frame = 1 / truth["video"]["fps"]
+    assert s["foot_strike_angle_deg"]["left"]["median"] == pytest.approx(ts["L"]["foot_strike_angle_deg_2d"], abs=3.0)
     for side, S in (("left", "L"), ("right", "R")):
-        true_ic = np.array(truth["events"][S]["ic_frame_mesh"])
-        found = [r["ic_frame"] for r in steps_of(res, side)]
-        err = [int(np.min(np.abs(true_ic - f))) for f in found]
-        assert len(found) >= 9
-        assert np.median(err) <= 1, err
+        assert s["knee_flexion_ic_deg"][side]["median"] == pytest.approx(ts[S]["knee_flexion_ic_deg_2d"], abs=5.0)
+    assert s["contact_time_s"]["left"]["median"] == pytest.approx(ts["L"]["contact_time_s"], abs=frame)
+    for key in ("ic_time_s", "to_time_s"):
+        err = _event_errors_frames(res, truth, "left", key)
+        assert len(err) >= 9 and np.median(err) <= 1.0, (key, err)
+    # the far foot's contacts are found too (its toe-off is the weak point)
+    assert np.median(_event_errors_frames(res, truth, "right", "ic_time_s")) <= 1.0
+    assert s["contact_time_s"]["right"]["confidence"] == "low"
+    # overstride measures: the truth's 2D values at the contact frame
+    ratio = np.median([st["sagittal_2d"]["overstride_leg_ratio"]["at_frame"] for st in truth["steps"] if st["side"] == "L"])
+    assert s["heel_to_hip_ic_pct_leg"]["left"]["median"] == pytest.approx(100 * ratio, abs=5.0)
+    shank = np.median([st["sagittal_2d"]["shank_angle_ic_deg"]["at_frame"] for st in truth["steps"] if st["side"] == "L"])
+    assert s["shank_angle_ic_deg"]["left"]["median"] == pytest.approx(shank, abs=5.0)
+    peak = np.median([st["sagittal_2d"]["knee_flexion_peak_deg"] for st in truth["steps"] if st["side"] == "L"])
+    assert s["knee_flexion_peak_stance_deg"]["left"]["median"] == pytest.approx(peak, abs=8.0)
+
+
+def test_real_clip_contact_time_and_duty_factor_bands(analyzed):
+    """Physiological bands for this runner (groundtruth JSON): duty factor 25-48 %.
+
+    Every near-foot (left) step is in the band; the far (right) foot, partly
+    hidden by the console and flagged low confidence, in the median.
+    """
+    res = analyzed(REAL)
+    df = {side: [r["duty_factor"] for r in steps_of(res, side) if r["duty_factor"] is not None]
+          for side in ("left", "right")}
+    assert len(df["left"]) >= 14 and all(0.25 <= d <= 0.48 for d in df["left"]), df["left"]
+    assert len(df["right"]) >= 14 and 0.25 <= np.median(df["right"]) <= 0.48
+    ct = [r["contact_time_s"] for r in steps_of(res, "left") if r["contact_time_s"] is not None]
+    assert 0.18 <= np.median(ct) <= 0.32
+
+
+@pytest.mark.xfail(strict=True, reason="at 30 fps 3 of 16 near-foot contacts read 0.33-0.34 s: the "
+                   "Zeni contact precedes the visible heel landing by ~1 frame on this real runner "
+                   "(issue 3, open)")
+def test_real_clip_every_contact_time_in_band(analyzed):
+    res = analyzed(REAL)
+    ct = [r["contact_time_s"] for side in ("left", "right") for r in steps_of(res, side)
+          if r["contact_time_s"] is not None]
+    assert all(0.18 <= c <= 0.32 for c in ct), sorted(ct)
