@@ -1,0 +1,254 @@
+"""Session comparison: two analyses of the same patient, side by side.
+
+``gaitvision compare OUT_A OUT_B --out DIR`` writes ``DIR/compare.html``
+(self-contained like the report) and ``DIR/compare.json`` (the same
+numbers for scripts). A change counts as real only when it is larger than
+the metric's smallest detectable change (SDD) from metrics.md; smaller
+ones are "within measurement error"; metrics without a published SDD are
+shown with their change but not judged.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..errors import OutputError
+from ..io._atomic import write_json, write_text
+from .data import AnalysisFolder, load_folder
+from .html import CSP, CSS, data_uri, esc
+from .text import SDD, format_value, metric_info, unit_of
+
+__all__ = ["compare_summaries", "write_comparison"]
+
+REAL = "real change"
+WITHIN = "within measurement error"
+UNJUDGED = "no published smallest detectable change"
+
+
+def _median(entry: Mapping[str, Any], side: str) -> tuple[float | None, str | None]:
+    s = entry.get(side)
+    if isinstance(s, Mapping) and isinstance(s.get("median"), (int, float)):
+        return float(s["median"]), str(s.get("confidence", ""))
+    return None, None
+
+
+def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per metric and side: both medians, the change (B - A) and a verdict.
+
+    Metrics are the union of both summaries' ``metrics`` (A's order first);
+    ``cadence_spm`` comes first, for both feet together.
+    """
+    rows: list[dict[str, Any]] = []
+    ca, cb = a.get("cadence_spm"), b.get("cadence_spm")
+    if isinstance(ca, (int, float)) or isinstance(cb, (int, float)):
+        row: dict[str, Any] = {"metric": "cadence_spm", "side": "both", "a": ca, "b": cb,
+                               "change": None, "change_pct": None, "verdict": UNJUDGED, "sdd": None}
+        if isinstance(ca, (int, float)) and isinstance(cb, (int, float)) and ca > 0:
+            row["change"] = round(cb - ca, 2)
+            row["change_pct"] = round(100 * (cb - ca) / ca, 1)
+        else:
+            row["verdict"] = "measured in one session only"
+        rows.append(row)
+    ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
+    keys = list(ma) + [k for k in mb if k not in ma]
+    for key in keys:
+        ea, eb = ma.get(key) or {}, mb.get(key) or {}
+        if not isinstance(ea, Mapping) or not isinstance(eb, Mapping):
+            continue
+        for side in ("left", "right"):
+            va, conf_a = _median(ea, side)
+            vb, conf_b = _median(eb, side)
+            if va is None and vb is None:
+                continue
+            sdd = SDD.get(key)
+            row = {"metric": key, "side": side, "a": va, "b": vb, "change": None, "change_pct": None,
+                   "sdd": sdd.value if sdd else None,
+                   "low_confidence": "low" in (conf_a, conf_b) or "none" in (conf_a, conf_b)}
+            if va is None or vb is None:
+                row["verdict"] = "measured in one session only"
+            else:
+                d = vb - va
+                row["change"] = round(d, 3)
+                if sdd is None:
+                    row["verdict"] = UNJUDGED
+                else:
+                    row["verdict"] = REAL if abs(d) > sdd.value else WITHIN
+            rows.append(row)
+    return rows
+
+
+def _stills(folder: AnalysisFolder) -> dict[str, Path]:
+    kdir = folder.path / "keyframes"
+    if not kdir.is_dir():
+        return {}
+    return {p.name: p for p in sorted(kdir.glob("*.png")) if not p.name.startswith("left_right_")}
+
+
+def _pair_image(pa: Path, pb: Path) -> bytes | None:
+    ia, ib = cv2.imread(str(pa), cv2.IMREAD_COLOR), cv2.imread(str(pb), cv2.IMREAD_COLOR)
+    if ia is None or ib is None:
+        return None
+    h = max(ia.shape[0], ib.shape[0])
+
+    def fit(img: np.ndarray) -> np.ndarray:
+        if img.shape[0] == h:
+            return img
+        return cv2.resize(img, (int(round(img.shape[1] * h / img.shape[0])), h), interpolation=cv2.INTER_CUBIC)
+
+    ia, ib = fit(ia), fit(ib)
+    head = 56
+    canvas = np.full((h + head, ia.shape[1] + ib.shape[1] + 16, 3), 255, np.uint8)
+    canvas[head:, : ia.shape[1]] = ia
+    canvas[head:, ia.shape[1] + 16 :] = ib
+    for x, text in ((10, "A (earlier)"), (ia.shape[1] + 26, "B (later)")):
+        cv2.putText(canvas, text, (x, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (30, 30, 30), 2, cv2.LINE_AA)
+    ok, buf = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 86])
+    return buf.tobytes() if ok else None
+
+
+def _analysed_on(folder: AnalysisFolder) -> str:
+    try:
+        ts = (folder.path / "summary.json").stat().st_mtime
+    except OSError:
+        return ""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _video_src(folder: AnalysisFolder, out: Path) -> str | None:
+    v = folder.path / "annotated.mp4"
+    if not v.exists():
+        return None
+    rel = os.path.relpath(v.resolve(), out.resolve())
+    return urllib.parse.quote(Path(rel).as_posix())
+
+
+def _verdict_html(row: Mapping[str, Any]) -> str:
+    v = row["verdict"]
+    cls = {"real change": "real", "within measurement error": "within"}.get(v, "unjudged")
+    low = (' <span class="tag">low confidence</span>' if row.get("low_confidence") else "")
+    return f'<td class="verdict {cls}">{esc(v)}{low}</td>'
+
+
+def _page(fa: AnalysisFolder, fb: AnalysisFolder, rows: list[dict[str, Any]], out: Path) -> str:
+    notes = []
+    if fa.view != fb.view:
+        notes.append(f"The two sessions were filmed from different views ({fa.view} and {fb.view}): only "
+                     "metrics measured in both can be compared.")
+    fps = [(f.summary.get("input") or {}).get("capture_fps") for f in (fa, fb)]
+    if all(isinstance(x, (int, float)) for x in fps) and abs(fps[0] - fps[1]) > 1:
+        notes.append(f"The frame rates differ ({fps[0]:.0f} and {fps[1]:.0f} fps): timing and foot-strike "
+                     "values are not equally precise.")
+    notes.append("Compare only sessions filmed the same way: same treadmill speed, camera position and "
+                 "shoes (metrics.md §5).")
+    body = []
+    for r in rows:
+        key = r["metric"]
+        info = metric_info(key)
+        unit = unit_of(key)
+        side = r["side"]
+        side_html = (f'<span class="side-{esc(side)}">{esc(side)}</span>' if side in ("left", "right")
+                     else esc(side))
+        change = "–"
+        if r["change"] is not None:
+            change = format_value(r["change"], key, unit=unit, signed=True)
+            if r.get("change_pct") is not None:
+                change += f" ({r['change_pct']:+.1f}%)"
+        sdd = SDD.get(key)
+        body.append(
+            f"<tr><th scope=row>{esc(info.name)}<br><small><code>{esc(key)}</code></small></th>"
+            f"<td>{side_html}</td><td class=num>{esc(format_value(r['a'], key, unit=unit))}</td>"
+            f"<td class=num>{esc(format_value(r['b'], key, unit=unit))}</td>"
+            f"<td class=num>{esc(change)}</td>"
+            f"<td class=num>{esc(sdd.published) if sdd else '–'}</td>{_verdict_html(r)}</tr>"
+        )
+    table = ("<table class=metrics><thead><tr><th>Measure</th><th>Side</th><th>A (earlier)</th>"
+             "<th>B (later)</th><th>Change B − A</th><th>Smallest detectable change</th><th>Verdict</th>"
+             f"</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    sa, sb = _stills(fa), _stills(fb)
+    figs = []
+    for name in [n for n in sa if n in sb]:
+        img = _pair_image(sa[name], sb[name])
+        if img:
+            figs.append(f'<figure><img src="{data_uri(img, "image/jpeg")}" alt="{esc(name)}">'
+                        f"<figcaption>{esc(Path(name).stem.replace('_', ' '))}: session A left, B "
+                        "right. Each is the step closest to that session's median.</figcaption></figure>")
+    videos = []
+    for label, f in (("A (earlier)", fa), ("B (later)", fb)):
+        src = _video_src(f, out)
+        if src:
+            videos.append(f"<figure><video controls muted playsinline preload=\"auto\" src=\"{esc(src)}\">"
+                          f"</video><figcaption>{esc(label)}: {esc(f.clip_name)}</figcaption></figure>")
+    sources = "".join(f"<li><code>{esc(k)}</code>: {esc(v.published)} — {esc(v.source)}</li>"
+                      for k, v in SDD.items())
+
+    def head(label: str, f: AnalysisFolder) -> str:
+        return (f"<li><b>{esc(label)}</b>: clip <b>{esc(f.clip_name)}</b>, {esc(f.view)}, analysed "
+                f"{esc(_analysed_on(f))} <small>({esc(str(f.path))})</small></li>")
+
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>Session comparison – {esc(fa.clip_name)} vs {esc(fb.clip_name)}</title>"
+        f"<style>{CSS}"
+        ".verdict.real{color:#a02718;font-weight:700}.verdict.within{color:#2e6b47}"
+        ".verdict.unjudged{color:#5b6472}.pair video{width:100%}"
+        ".videos{display:grid;grid-template-columns:1fr 1fr;gap:12px}</style></head><body><main>"
+        "<h1>Session comparison</h1>"
+        f"<ul>{head('A (earlier)', fa)}{head('B (later)', fb)}</ul>"
+        + "".join(f'<p class="meta">{esc(n)}</p>' for n in notes)
+        + "<h2>Changes</h2><p class=meta>A change is called real only when it is larger than the smallest "
+        "detectable change (SDD) published for that measure; otherwise it is within measurement error. "
+        "The SDDs were measured for trained raters reading 2D video, so gaitvision's own error may be "
+        "larger: treat them as the least change that could be real.</p>"
+        + table
+        + (f"<h2>The same moment, before and after</h2>{''.join(figs)}" if figs else "")
+        + (f'<section class="screen-only"><h2>Videos</h2><div class="videos">{"".join(videos)}</div></section>'
+           if videos else "")
+        + f"<h2>Sources of the smallest detectable changes</h2><ul class=ref-text>{sources}</ul>"
+        + "</main></body></html>\n"
+    )
+
+
+def write_comparison(
+    out_a: str | os.PathLike[str],
+    out_b: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+) -> Path:
+    """Compare two analysis folders; write ``compare.html`` and ``compare.json`` into ``out_dir``.
+
+    ``out_a`` is the earlier session, ``out_b`` the later one.
+
+    Raises
+    ------
+    OutputError
+        If either folder is not a finished analysis, or ``out_dir`` cannot
+        be written.
+    """
+    fa, fb = load_folder(out_a), load_folder(out_b)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder; choose another --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{out}: cannot create the output folder ({err.strerror}).") from err
+    rows = compare_summaries(fa.summary, fb.summary)
+    write_json(out / "compare.json", {
+        "schema": "gaitvision.compare/1",
+        "a": str(fa.path), "b": str(fb.path),
+        "sdd": {k: {"value": v.value, "published": v.published, "source": v.source} for k, v in SDD.items()},
+        "rows": rows,
+    })
+    page = out / "compare.html"
+    write_text(page, _page(fa, fb, rows, out))
+    return page

@@ -1,0 +1,453 @@
+"""Plain-language names, findings and measurement-error limits for the report.
+
+Everything here is keyed by the metric keys of ``summary.json``. The
+report never lists the metrics itself: it walks ``summary["metrics"]``
+and uses this table only for friendlier words; an unknown key falls back
+to a name derived from the key (:func:`metric_info`).
+
+Numbers and sources come from ``../shared/design/metrics.md``; only values
+marked [VERIFIED] there are used to judge a finding or a change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CADENCE_CHANGE",
+    "Finding",
+    "MetricInfo",
+    "SDD",
+    "Sdd",
+    "findings",
+    "format_value",
+    "metric_info",
+    "unit_of",
+]
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """How the report talks about one metric."""
+
+    name: str  # short label for tables and plots
+    plain: str  # one sentence a patient understands
+    unit: str  # "deg", "s", "spm", "pct_leg", "pct_hip", "ratio", ""
+    decimals: int = 1
+
+
+_INFO: dict[str, MetricInfo] = {
+    "cadence_spm": MetricInfo(
+        "Cadence", "How many steps you take each minute.", "spm", 1),
+    "foot_strike_angle_deg": MetricInfo(
+        "Foot angle at landing",
+        "Angle of the foot to the belt as it lands, compared with the same foot flat on the "
+        "belt: positive means toes up (the heel lands first).", "deg"),
+    "foot_strike_pattern": MetricInfo(
+        "Landing pattern", "Which part of the foot touches the belt first.", ""),
+    "knee_flexion_ic_deg": MetricInfo(
+        "Knee bend at landing", "How bent the knee is at the moment the foot touches the belt "
+        "(0 = straight).", "deg"),
+    "knee_flexion_peak_stance_deg": MetricInfo(
+        "Most knee bend on the ground", "The most the knee bends while the foot is on the belt.",
+        "deg"),
+    "shank_angle_ic_deg": MetricInfo(
+        "Shin angle at landing", "How far the ankle is ahead of the knee as the foot lands; "
+        "a large positive value means reaching forward (overstriding).", "deg"),
+    "heel_to_hip_ic_pct_leg": MetricInfo(
+        "Foot landing ahead of the hips", "How far ahead of the hips the heel lands, as a share "
+        "of leg length.", "pct_leg"),
+    "trunk_lean_deg": MetricInfo(
+        "Forward lean of the upper body", "How much the upper body leans forward while the "
+        "foot is on the belt.", "deg"),
+    "vertical_oscillation_pct_leg": MetricInfo(
+        "Bounce", "How far the hips move up and down with each step, as a share of leg length.",
+        "pct_leg"),
+    "contact_time_s": MetricInfo(
+        "Ground contact time", "How long each foot stays on the belt.", "s", 3),
+    "flight_time_s": MetricInfo(
+        "Flight time", "How long both feet are off the belt between steps.", "s", 3),
+    "step_time_s": MetricInfo(
+        "Step time", "Time from one foot landing to the other foot landing.", "s", 3),
+    "duty_factor": MetricInfo(
+        "Duty factor", "Share of each stride that the foot spends on the belt.", "ratio", 2),
+    "knee_fppa_peak_deg": MetricInfo(
+        "Knee collapse (knee moving inward)",
+        "How far the knee moves inward from the line between hip and ankle while the foot is "
+        "on the belt. A 2D picture of hip and knee movement, not a 3D knee joint angle.", "deg"),
+    "pelvic_drop_peak_deg": MetricInfo(
+        "Hip drop", "How much the hip of the swinging leg drops while you stand on the other "
+        "leg.", "deg"),
+    "hip_adduction_peak_deg": MetricInfo(
+        "Thigh moving inward (hip adduction)", "How far the thigh angles inward relative to the "
+        "pelvis while the foot is on the belt (2D).", "deg"),
+    "step_width_pct_hip": MetricInfo(
+        "Step width", "Side-to-side distance between successive footprints, as a share of hip "
+        "width; negative means the feet cross the midline.", "pct_hip"),
+}
+
+_SUFFIX_UNITS = (
+    ("_deg", "deg"), ("_spm", "spm"), ("_pct_leg", "pct_leg"), ("_pct_hip", "pct_hip"),
+    ("_s", "s"),
+)
+
+
+def unit_of(key: str, declared: str | None = None) -> str:
+    """The unit of a metric key: the declared one, else from the key's suffix."""
+    if key in _INFO and _INFO[key].unit:
+        return _INFO[key].unit
+    if declared:
+        return declared
+    for suffix, unit in _SUFFIX_UNITS:
+        if key.endswith(suffix):
+            return unit
+    return ""
+
+
+def metric_info(key: str, declared_unit: str | None = None) -> MetricInfo:
+    """Names for ``key``; unknown keys get a readable name from the key itself."""
+    if key in _INFO:
+        return _INFO[key]
+    unit = unit_of(key, declared_unit)
+    stem = key
+    for suffix, _ in _SUFFIX_UNITS:
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    name = stem.replace("_", " ").strip().capitalize() or key
+    return MetricInfo(name, "", unit, 3 if unit == "s" else 1)
+
+
+_UNIT_TEXT = {"deg": "°", "s": " s", "spm": " steps/min", "pct_leg": "% of leg length",
+              "pct_hip": "% of hip width", "ratio": "", "": ""}
+
+
+def format_value(value: float | None, key: str, *, unit: str | None = None, signed: bool = False,
+                 with_unit: bool = True) -> str:
+    """A value with its unit, e.g. ``12.7°``, ``0.250 s``; ``–`` for missing."""
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "–"
+    info = metric_info(key, unit)
+    u = unit or info.unit
+    text = f"{value:+.{info.decimals}f}" if signed else f"{value:.{info.decimals}f}"
+    return text + (_UNIT_TEXT.get(u, f" {u}") if with_unit else "")
+
+
+# ---------------------------------------------------------------------------
+# Findings: what the summary at the top of the report says, worst first.
+# ---------------------------------------------------------------------------
+
+#: Cadence change that reduces knee load, relative to the runner's own
+#: baseline at the same speed (metrics.md §2.4).
+CADENCE_CHANGE = {
+    "low_pct": 5, "high_pct": 10,
+    "source": "Heiderscheit et al. 2011, Med Sci Sports Exerc 43(2):296-302",
+}
+
+_CADENCE_HELP = (
+    "Taking slightly quicker, shorter steps: {target} at the same treadmill speed "
+    "(+5–10% from your own cadence, not a universal number; Heiderscheit et al. 2011)."
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One plain-language finding for the top of the report."""
+
+    key: str
+    side: str  # "left", "right" or "both"
+    score: float  # larger = more worth talking about; used only to order
+    headline: str
+    detail: str
+    reference: str
+    source: str
+    helps: list[str] = field(default_factory=list)
+    low_confidence: bool = False
+
+
+def cadence_target(cadence_spm: float | None) -> str | None:
+    """``"177–186 steps/min"`` for +5–10%, or None without a cadence."""
+    if cadence_spm is None or not math.isfinite(cadence_spm) or cadence_spm <= 0:
+        return None
+    lo = cadence_spm * (1 + CADENCE_CHANGE["low_pct"] / 100)
+    hi = cadence_spm * (1 + CADENCE_CHANGE["high_pct"] / 100)
+    return f"{lo:.0f}–{hi:.0f} steps/min"
+
+
+def _sides(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s: entry[s] for s in ("left", "right")
+            if isinstance(entry.get(s), dict) and isinstance(entry[s].get("median"), (int, float))}
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+def _worst(entry: dict[str, Any], badness: Callable[[float], float]) -> tuple[str, float, float] | None:
+    """The side whose median is worst by ``badness``: (side, median, score).
+
+    A side measured with high confidence is preferred whenever it raises
+    the point at all; a low-confidence side's score is halved, so rough
+    estimates rank below firm ones.
+    """
+    scored = []
+    for side, s in _sides(entry).items():
+        score = badness(float(s["median"]))
+        firm = s.get("confidence") == "high"
+        scored.append((firm and score > 0, score if firm else 0.5 * score, side, float(s["median"])))
+    if not scored:
+        return None
+    _, score, side, med = max(scored)
+    return side, med, score
+
+
+def _other_side_text(entry: dict[str, Any], side: str, key: str) -> str:
+    o = _sides(entry).get(_other(side))
+    if not o:
+        return ""
+    return f" (your {_other(side)} side: {o['median']:.0f}{'°' if unit_of(key) == 'deg' else ''})"
+
+
+def _ref(entry: dict[str, Any]) -> tuple[str, str]:
+    ref = entry.get("reference") or {}
+    return str(ref.get("text", "")), str(ref.get("source", ""))
+
+
+def _low(entry: dict[str, Any], side: str) -> bool:
+    return _sides(entry).get(side, {}).get("confidence") == "low"
+
+
+def _fppa(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # Healthy controls averaged 8.4 +/- 5.1 deg in a single-leg squat
+    # (metrics.md §2.1); no running norm exists, so only values above that
+    # mean are raised, scored in SDs above it.
+    w = _worst(entry, lambda m: (m - 8.4) / 5.1 + 1 if m > 8.4 else 0.0)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    return Finding(
+        "knee_fppa_peak_deg", side, score,
+        f"Your {side} knee moves inward (“knee collapse”) by about {m:.0f}° while that foot "
+        "is on the ground" + _other_side_text(entry, side, "knee_fppa_peak_deg") + ".",
+        "This usually comes from the hip: the thigh turning and moving inward. It is a 2D "
+        "picture of the movement, not a measurement inside the knee.",
+        text or "No established norm for running; in a single-leg squat, healthy controls "
+        "averaged 8.4° and people with kneecap pain 16.8°.",
+        source,
+        ["Hip and glute strengthening, as your PT prescribes.",
+         "A form cue such as “keep the knee over the middle of the foot”.",
+         *cad_help,
+         "Build running load gradually while you change it."],
+        _low(entry, side),
+    )
+
+
+def _pelvic_drop(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # The only threshold in metrics.md ("< 5 deg") is a clinic blog [WEAK];
+    # it is used to decide whether to raise the point, never quoted as a norm.
+    w = _worst(entry, lambda m: 1 + (m - 5.0) / 2.0 if m >= 5.0 else 0.0)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    return Finding(
+        "pelvic_drop_peak_deg", side, score,
+        f"When you stand on your {side} leg, your {_other(side)} hip drops by about {m:.0f}°"
+        + _other_side_text(entry, side, "pelvic_drop_peak_deg") + ".",
+        "A dropping hip is a common sign that the hip muscles of the standing leg (the "
+        "glutes) are not holding the pelvis level.",
+        text, source,
+        ["Hip and glute strengthening (on its own not yet shown to change running form).",
+         *( [cad_help[0] + " In one study +10% reduced hip drop by about 3° (Bramah et al. "
+             "2019)."] if cad_help else []),
+         "Build running load gradually while you change it."],
+        _low(entry, side),
+    )
+
+
+def _strike(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # Rearfoot above 7.4 deg (Mo et al. 2021); heel striking is the norm
+    # (71-94% of recreational runners), so the point is raised only gently
+    # and grows with the angle.
+    w = _worst(entry, lambda m: 0.3 + max(0.0, (m - 15.0) / 10.0) if m > 7.4 else 0.0)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    return Finding(
+        "foot_strike_angle_deg", side, score,
+        f"You land heel first: your {side} foot meets the belt with the toes up by about "
+        f"{m:.0f}°" + _other_side_text(entry, side, "foot_strike_angle_deg") + ".",
+        "Most recreational runners land on the heel; it is not a problem by itself. It matters "
+        "more when the foot also lands far ahead of the body (overstriding).",
+        text, source,
+        [*cad_help, "A form cue such as “land with the foot closer under the body”.",
+         "Change gradually: a new landing loads the calf and Achilles more."],
+        _low(entry, side),
+    )
+
+
+def _knee_ic(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # About 20.9 deg at foot strike in 3D level running [WEAK]; injured
+    # runners landed with a more extended knee (Bramah 2018). Raised when
+    # more than 5 deg straighter than that, scored in 5-deg units.
+    w = _worst(entry, lambda m: (20.9 - m) / 5.0 if m < 15.9 else 0.0)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    return Finding(
+        "knee_flexion_ic_deg", side, score,
+        f"Your {side} knee is nearly straight when the foot lands (bent about {m:.0f}°)"
+        + _other_side_text(entry, side, "knee_flexion_ic_deg") + ".",
+        "A straighter knee at landing absorbs less of the impact and often goes with reaching "
+        "forward with the foot.",
+        text, source,
+        [*cad_help, "A form cue such as “land with a soft, slightly bent knee”.",
+         "Build running load gradually while you change it."],
+        _low(entry, side),
+    )
+
+
+def _knee_peak(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # Souza 2016: "considerably less than 45 deg" may mean less shock
+    # absorption; < 40 deg possibly linked to PFP subgroups (narrative).
+    w = _worst(entry, lambda m: (40.0 - m) / 5.0 if m < 40.0 else 0.0)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    return Finding(
+        "knee_flexion_peak_stance_deg", side, score,
+        f"Your {side} knee bends only about {m:.0f}° while the foot is on the ground"
+        + _other_side_text(entry, side, "knee_flexion_peak_stance_deg") + ".",
+        "Less knee bend can mean less cushioning of each landing.",
+        text, source or "Souza 2016, Phys Med Rehabil Clin N Am 27(1):217-236",
+        ["Strength work for the thigh and hip muscles, as your PT prescribes.",
+         "Build running load gradually."],
+        _low(entry, side),
+    )
+
+
+def _trunk(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # Self-selected 7.3 +/- 3.6 deg at 3.4 m/s (Teng & Powers 2014); more
+    # upright raised kneecap-joint stress, more lean was seen in injured
+    # runners (Bramah 2018), so both directions are raised.
+    def bad(m: float) -> float:
+        if m < 3.7:
+            return (3.7 - m) / 3.6
+        if m > 10.9:
+            return (m - 10.9) / 3.6
+        return 0.0
+
+    w = _worst(entry, bad)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    upright = m < 3.7
+    return Finding(
+        "trunk_lean_deg", side, score,
+        f"Your upper body is {'very upright' if upright else 'leaning well forward'} "
+        f"(about {m:.0f}° of forward lean).",
+        "Runners in a study leaned about 7° forward by choice; running very upright puts more "
+        "load on the kneecap joint, leaning far forward more on the hips and back."
+        if upright else "Runners in a study leaned about 7° forward by choice; more lean was "
+        "seen in injured runners.",
+        text or "Self-selected forward lean 7.3 ± 3.6° at 3.4 m/s.",
+        source or "Teng & Powers 2014, JOSPT",
+        ["A form cue: a slight lean forward from the ankles." if upright else
+         "A form cue: run tall, with a slight lean from the ankles.",
+         "Build running load gradually while you change it."],
+        _low(entry, side),
+    )
+
+
+def _step_width(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
+    # Negative = crossover; narrower steps raised iliotibial band strain
+    # (Meardon et al. 2012). No numeric threshold exists.
+    w = _worst(entry, lambda m: 1 + abs(m) / 20.0 if m < 0 else 0.0)
+    if not w or w[2] <= 0:
+        return None
+    side, m, score = w
+    text, source = _ref(entry)
+    return Finding(
+        "step_width_pct_hip", side, score,
+        f"Your {side} foot lands across the midline of your body (crossover, "
+        f"{format_value(m, 'step_width_pct_hip')}).",
+        "Very narrow steps raised the strain on the band of tissue on the outside of the thigh "
+        "(iliotibial band) in a laboratory study.",
+        text, source or "Meardon, Campbell & Derrick 2012, Sports Biomech 11(4):464-472",
+        ["A form cue such as “run with the feet on two lines, not one”.",
+         "Hip and glute strengthening, as your PT prescribes.", *cad_help],
+        _low(entry, side),
+    )
+
+
+_RULES: dict[str, Callable[[dict[str, Any], list[str]], Finding | None]] = {
+    "knee_fppa_peak_deg": _fppa,
+    "pelvic_drop_peak_deg": _pelvic_drop,
+    "foot_strike_angle_deg": _strike,
+    "knee_flexion_ic_deg": _knee_ic,
+    "knee_flexion_peak_stance_deg": _knee_peak,
+    "trunk_lean_deg": _trunk,
+    "step_width_pct_hip": _step_width,
+}
+
+
+def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:
+    """Up to ``limit`` findings from ``summary["metrics"]``, worst first.
+
+    Only metrics with a sourced comparison value have a rule; others (and
+    unknown keys) appear in the tables but never as a finding. A
+    low-confidence value is ranked at half its score and marked.
+    """
+    target = cadence_target(summary.get("cadence_spm"))
+    cad_help = [_CADENCE_HELP.format(target=target)] if target else []
+    out = []
+    for key, entry in (summary.get("metrics") or {}).items():
+        rule = _RULES.get(key)
+        if rule is None or not isinstance(entry, dict):
+            continue
+        f = rule(entry, cad_help)
+        if f is not None:
+            out.append(f)
+    out.sort(key=lambda f: -f.score)
+    return out[:limit]
+
+
+# ---------------------------------------------------------------------------
+# Smallest detectable change, for the session comparison (metrics.md).
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sdd:
+    """Smallest detectable change of a metric between sessions."""
+
+    value: float  # the upper end of the published range: a change must beat it
+    published: str  # the range as published
+    source: str
+
+
+#: From metrics.md. These were measured for trained raters reading 2D video
+#: (or markers), not for gaitvision itself, whose own test-retest error is
+#: not yet measured: treat them as lower bounds.
+SDD: dict[str, Sdd] = {
+    "knee_fppa_peak_deg": Sdd(8.93, "7.54–8.93°", "Munro, Herrington & Carolan 2012, J Sport "
+                              "Rehabil 21(1):7-11 (screening tasks, between days)"),
+    "pelvic_drop_peak_deg": Sdd(2.8, "2.7–2.8°", "Dingenen et al. 2018, Phys Ther Sport "
+                                "33:40-47 (2D running)"),
+    "foot_strike_angle_deg": Sdd(2.3, "1.3–2.3°", "Dingenen et al. 2018, Phys Ther Sport "
+                                 "33:40-47 (foot inclination at contact, 2D running)"),
+    "hip_adduction_peak_deg": Sdd(3.8, "2.3–3.8°", "Dingenen et al. 2018, Phys Ther Sport "
+                                  "33:40-47 (2D running)"),
+    "knee_flexion_peak_stance_deg": Sdd(3.8, "2.3–3.8°", "Dingenen et al. 2018, Phys Ther "
+                                        "Sport 33:40-47 (midstance knee flexion, 2D running)"),
+    "shank_angle_ic_deg": Sdd(4.8, "2.2–4.8°", "Dingenen et al. 2018, Phys Ther Sport "
+                              "33:40-47 (tibia inclination, 2D running)"),
+}

@@ -1,0 +1,421 @@
+"""The PT's report on the shared clips: stills, plots, report.html and the comparison page.
+
+Real MediaPipe analyses (session fixture ``analyzed``), real frames, and a
+real headless browser (Debian's chromium via Selenium). The browser tests
+skip only when chromium is not installed *and* this is not CI; in CI
+(``CI=true``) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import shared_clip
+from gaitvision.keyframes import KeyframeChoice, crop_and_scale, draw_still, read_frames, stored_geometry
+from gaitvision.report.data import load_folder
+
+pytestmark = pytest.mark.video
+
+SIDE = "real/treadmill_side_male_30fps.mp4"
+REAR = "synthetic/rear_valgus_60fps.mp4"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+# ---------------------------------------------------------------------------
+# files written by the pipeline
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clip, event", [(SIDE, "initial_contact"), (REAR, "midstance")])
+def test_pipeline_writes_the_report(analyzed, clip, event):
+    out = analyzed(clip).out_dir
+    for name in ("report.html", "summary.json", f"keyframes/left_{event}.png",
+                 f"keyframes/right_{event}.png", f"keyframes/left_right_{event}.png",
+                 "keyframes/keyframes.json"):
+        assert (out / name).is_file(), name
+    cycles = sorted(p.name for p in (out / "plots").glob("cycle_*.png"))
+    assert cycles == (["cycle_foot_angle.png", "cycle_knee_flexion.png"] if clip == SIDE
+                      else ["cycle_knee_fppa.png", "cycle_pelvic_drop.png"])
+    # one per-step plot per numeric steps.csv column (data-driven), plus timing
+    folder = load_folder(out)
+    from gaitvision.report.data import metric_columns
+
+    expected = {f"steps_{c}.png" for c in metric_columns(folder.columns, folder.rows)
+                if c not in ("step_time_s", "contact_time_s")}
+    assert expected and expected <= {p.name for p in (out / "plots").glob("steps_*.png")}
+    assert not [p for p in out.rglob("*") if "partial" in p.name]
+    page = (out / "report.html").read_text()
+    assert 'src="annotated.mp4"' in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+
+
+# ---------------------------------------------------------------------------
+# stills: the numbers drawn are the numbers in steps.csv
+# ---------------------------------------------------------------------------
+
+
+def _stills(out):
+    return json.loads((out / "keyframes" / "keyframes.json").read_text())
+
+
+def _row(folder, step):
+    (row,) = [r for r in folder.rows if r["step"] == step]
+    return row
+
+
+@pytest.mark.parametrize("clip", [SIDE, REAR])
+def test_still_values_equal_steps_csv(analyzed, clip):
+    res = analyzed(clip)
+    folder = load_folder(res.out_dir)
+    doc = _stills(res.out_dir)
+    side_view = folder.side_view
+    assert {s["side"] for s in doc["stills"]} == {"left", "right"}
+    for st in doc["stills"]:
+        row = _row(folder, st["step"])
+        assert row["side"] == st["side"] and not row["excluded_reason"]
+        assert st["frame"] == (row["ic_frame"] if side_view else row["knee_fppa_peak_frame"])
+        # the values recorded as drawn are steps.csv's, to the last digit
+        assert st["values"] and all(row[k] == v for k, v in st["values"].items())
+        if side_view:
+            assert st["drawn"]["strike_deg"] == row["foot_strike_angle_deg"]
+            assert st["drawn"]["knee_flexion_deg"] == row["knee_flexion_ic_deg"]
+            assert f"foot angle {row['foot_strike_angle_deg']:+.0f} deg" in st["caption"][1]
+            assert f"knee bend {row['knee_flexion_ic_deg']:.0f} deg" in st["caption"][1]
+        else:
+            assert st["drawn"]["fppa_deg"] == row["knee_fppa_peak_deg"]
+            assert f"{abs(row['knee_fppa_peak_deg']):.0f} deg" in st["caption"][1]
+        assert f"frame {st['frame']}" in st["caption"][2] and f"frame {st['frame']})" in st["drawn"]["step_label"]
+        # the most representative step: closest to that side's median
+        key, med = st["chosen_by"]["metric"], st["chosen_by"]["side_median"]
+        assert med == res.summary["metrics"][key][st["side"]]["median"]
+        cands = [r[key] for r in folder.rows if r["side"] == st["side"] and not r["excluded_reason"]
+                 and r[key] is not None]
+        assert abs(row[key] - med) == pytest.approx(min(abs(v - med) for v in cands))
+
+
+@pytest.mark.parametrize("clip", [SIDE, REAR])
+def test_still_redrawn_from_steps_csv_is_identical(analyzed, clip):
+    """Redraw the still from steps.csv's values: same pixels; a value off by 1 deg: not."""
+    res = analyzed(clip)
+    folder = load_folder(res.out_dir)
+    doc = _stills(res.out_dir)
+    geo = stored_geometry(res.out_dir)
+    st = doc["stills"][0]
+    row = _row(folder, st["step"])
+    frame = read_frames(shared_clip(clip), [st["frame"]])[st["frame"]]
+    png = cv2.cvtColor(cv2.imread(str(res.out_dir / "keyframes" / st["file"])), cv2.COLOR_BGR2RGB)
+    key = st["chosen_by"]["metric"]
+
+    def draw(r):
+        choice = KeyframeChoice(st["side"], st["event"], st["frame"], r, key, st["chosen_by"]["side_median"],
+                                st["video_step"])
+        img, _ = draw_still(frame, track=res.measurement.track, choice=choice,
+                            geometry=geo[(r["side"], r["ic_frame"])], side_view=folder.side_view)
+        return img
+
+    assert np.array_equal(draw(row), png)
+    main = "foot_strike_angle_deg" if folder.side_view else "knee_fppa_peak_deg"
+    off = dict(row, **{main: row[main] + 1.0})
+    assert not np.array_equal(draw(off), png)
+
+
+@pytest.mark.parametrize("clip", [SIDE, REAR])
+def test_still_overlay_changes_pixels_only_near_the_runner(analyzed, clip):
+    res = analyzed(clip)
+    doc = _stills(res.out_dir)
+    track = res.measurement.track
+    for st in doc["stills"]:
+        img = cv2.cvtColor(cv2.imread(str(res.out_dir / "keyframes" / st["file"])), cv2.COLOR_BGR2RGB)
+        w, h = st["photo_wh"]
+        photo = img[:h]
+        assert photo.shape[1] == w
+        raw = read_frames(shared_clip(clip), [st["frame"]])[st["frame"]]
+        ref, scale = crop_and_scale(raw, tuple(st["crop_xywh"]), height_px=h)
+        changed = np.abs(photo.astype(int) - ref.astype(int)).max(axis=2) > 0
+        # the crop is the runner: it holds every landmark, with a modest margin
+        pts = track.xy[st["frame"]]
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        x, y, cw, ch = st["crop_xywh"]
+        assert (pts[:, 0] >= x).all() and (pts[:, 0] <= x + cw).all()
+        assert (pts[:, 1] >= y).all() and (pts[:, 1] <= y + ch).all()
+        assert ch <= 1.7 * np.ptp(pts[:, 1])
+        # drawn where the leg landmarks are
+        for part in ("hip", "knee", "ankle"):
+            p = (track.landmark(f"{st['side']}_{part}")[st["frame"]] - [x, y]) * scale
+            cx, cy = int(round(p[0])), int(round(p[1]))
+            assert changed[max(0, cy - 6): cy + 7, max(0, cx - 6): cx + 7].any(), part
+        # and nowhere else: not above the hips (head, torso, background) nor below the feet
+        legs = np.array([(track.landmark(f"{s}_{p}")[st["frame"]] - [x, y]) * scale
+                         for s in ("left", "right") for p in ("hip", "knee", "ankle", "heel", "foot_index")])
+        top = int(legs[:, 1].min()) - 60
+        bottom = int(legs[:, 1].max()) + 60
+        assert not changed[: max(0, top)].any()
+        assert not changed[bottom:].any()
+        assert 0.01 < changed.mean() < 0.2
+
+
+# ---------------------------------------------------------------------------
+# a real headless browser
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Debian's chromium driven by Selenium; skips outside CI when it is missing."""
+    binary = next((b for b in CHROMIUM if os.path.exists(b)), None) or shutil.which("chromium")
+    missing = []
+    if not binary:
+        missing.append("chromium (apt-get install chromium)")
+    if not os.path.exists(CHROMEDRIVER):
+        missing.append("chromedriver (apt-get install chromium-driver)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("selenium (pip install '.[dev]')")
+    if missing:
+        msg = "the browser test needs " + ", ".join(missing) + "; .ci/run installs them"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"):
+        opts.add_argument(a)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_window_size(1200, 1600)
+    yield driver
+    driver.quit()
+
+
+def _requests(driver):
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def _open(driver, page: Path):
+    driver.get_log("performance")  # drop earlier entries
+    driver.get_log("browser")
+    driver.get(page.resolve().as_uri())
+    for _ in range(100):
+        if driver.execute_script("return document.readyState") == "complete":
+            break
+        time.sleep(0.1)
+
+
+def _check_page(driver, page: Path, allowed_dirs, shot: Path):
+    _open(driver, page)
+    # every image decoded
+    deadline = time.time() + 10
+    while True:
+        imgs = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        if all(c for c, _, _ in imgs) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert imgs and all(c and w > 0 and h > 0 for c, w, h in imgs), imgs
+    # every video loads and plays: readyState >= 2 and currentTime advances
+    n_videos = driver.execute_script("return document.querySelectorAll('video').length")
+    for i in range(n_videos):
+        state = driver.execute_async_script(
+            """
+            const [i, done] = [arguments[0], arguments[arguments.length - 1]];
+            const v = document.querySelectorAll('video')[i];
+            const t0 = Date.now();
+            (function wait() {
+              if (v.readyState >= 2) {
+                const before = v.currentTime;
+                v.muted = true;
+                v.play().then(() => setTimeout(() => {
+                  done({ready: v.readyState, before: before, after: v.currentTime, error: null,
+                        w: v.videoWidth});
+                  v.pause();
+                }, 1200)).catch(e => done({error: String(e)}));
+              } else if (Date.now() - t0 > 10000 || v.error) {
+                done({ready: v.readyState, error: v.error ? v.error.message || v.error.code : 'timeout'});
+              } else { setTimeout(wait, 100); }
+            })();
+            """, i)
+        assert state.get("error") is None, state
+        assert state["ready"] >= 2 and state["w"] > 0, state
+        assert state["after"] > state["before"] + 0.3, state
+    # nothing but the output folder(s) was requested
+    for url in _requests(driver):
+        if url.startswith("data:"):
+            continue
+        u = urlparse(url)
+        assert u.scheme == "file", url
+        path = Path(unquote(u.path)).resolve()
+        assert any(path.is_relative_to(d.resolve()) for d in allowed_dirs), url
+    # no console errors
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    driver.save_screenshot(str(shot))
+    print(f"\nscreenshot: {shot}")
+    assert shot.stat().st_size > 10_000
+    return n_videos
+
+
+def _pdf_pages(driver) -> int:
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    po = PrintOptions()
+    po.page_width, po.page_height = 21.0, 29.7  # A4
+    po.background = True
+    pdf = base64.b64decode(driver.print_page(po))
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+@pytest.mark.parametrize("clip", [SIDE, REAR])
+def test_report_in_a_real_browser(analyzed, browser, clip, tmp_path_factory):
+    out = analyzed(clip).out_dir
+    shots = tmp_path_factory.mktemp("screenshots")
+    n_videos = _check_page(browser, out / "report.html", [out], shots / f"report_{Path(clip).stem}.png")
+    assert n_videos == 1
+    texts = browser.execute_script("return document.body.innerText")
+    assert "What we found" in texts and "Recording quality" in texts and "Every step" in texts
+    # the printed handout: two A4 pages
+    assert 1 <= _pdf_pages(browser) <= 2
+
+
+def test_comparison_page_in_a_real_browser(analyzed, browser, tmp_path):
+    a = analyzed(SIDE).out_dir
+    b = tmp_path / "later session"
+    shutil.copytree(a, b)
+    out = tmp_path / "cmp out"
+    proc = subprocess.run([sys.executable, "-m", "gaitvision", "compare", str(a), str(b), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((out / "compare.json").read_text())
+    verdicts = {r["verdict"] for r in doc["rows"]}
+    assert "real change" not in verdicts and "within measurement error" in verdicts
+    n = _check_page(browser, out / "compare.html", [a, b, out], tmp_path / "compare.png")
+    assert n == 2
+    assert browser.execute_script("return document.images.length") >= 2  # the same moment, A | B
+
+
+# ---------------------------------------------------------------------------
+# hostile text, rebuilding
+# ---------------------------------------------------------------------------
+
+
+def test_html_injection_is_shown_not_executed(analyzed, browser, tmp_path):
+    src = analyzed(SIDE)
+    # '/' cannot be in a file name: the path spells out the whole tag
+    clip_dir = tmp_path / "<script>alert(1)<"
+    clip_dir.mkdir()
+    clip = clip_dir / "script>.mp4"
+    shutil.copyfile(shared_clip(SIDE), clip)
+    assert "<script>alert(1)</script>.mp4" in str(clip)
+    out = tmp_path / "out <b>x &amp; y"
+    out.mkdir()
+    shutil.copyfile(src.out_dir / "track.npz", out / "track.npz")  # same content: no new pose pass
+    proc = subprocess.run(
+        [sys.executable, "-m", "gaitvision", "analyze", str(clip), "--out", str(out), "--quiet",
+         "--patient-name", "<img src=x onerror=alert(2)>", "--note", "<script>alert(3)</script>"],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "report.html").read_text()
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    _open(browser, out / "report.html")
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018 - no alert may be open
+    assert browser.execute_script("return document.scripts.length") == 0
+    assert browser.execute_script("return document.querySelectorAll('img[onerror]').length") == 0
+    text = browser.execute_script("return document.body.innerText")
+    assert "<script>alert(1)</script>.mp4" in text  # the clip's path, shown as text
+    assert "<img src=x onerror=alert(2)>" in text and "<script>alert(3)</script>" in text
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_report_rebuilds_without_the_pose_model(analyzed, tmp_path, monkeypatch):
+    src = analyzed(REAR).out_dir
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    before = {p.name: p.read_bytes() for p in (out / "keyframes").glob("*.png")}
+    for p in [out / "report.html", *(out / "plots").glob("*.png"), *(out / "keyframes").glob("*.png")]:
+        p.unlink()
+
+    import gaitvision.io.pose as pose
+
+    def no_pose(*a, **k):
+        raise AssertionError("the pose model must not run to rebuild a report")
+
+    monkeypatch.setattr(pose, "track_video", no_pose)
+    from gaitvision.report import rebuild_report
+
+    files = rebuild_report(out, session={"patient_name": "Rebuilt Patient"})
+    assert files.report.is_file() and "Rebuilt Patient" in files.report.read_text()
+    after = {p.name: p.read_bytes() for p in (out / "keyframes").glob("*.png")}
+    assert after == before  # the same stills, pixel for pixel
+    assert sorted(p.name for p in (out / "plots").glob("*.png")) == sorted(
+        p.name for p in (src / "plots").glob("*.png"))
+
+
+def test_report_cli_without_the_clip_keeps_stills(analyzed, tmp_path):
+    src = analyzed(REAR).out_dir
+    out = tmp_path / "moved"
+    shutil.copytree(src, out)
+    summary = json.loads((out / "summary.json").read_text())
+    summary["input"]["path"] = str(tmp_path / "gone.mp4")
+    (out / "summary.json").write_text(json.dumps(summary))
+    (out / "report.html").unlink()
+    proc = subprocess.run([sys.executable, "-m", "gaitvision", "report", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "report.html").read_text()
+    assert "data:image/jpeg;base64," in page  # the existing stills are embedded
+    proc = subprocess.run([sys.executable, "-m", "gaitvision", "report", str(out), "--clip",
+                           str(shared_clip(SIDE))], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "is not the clip this folder analysed" in proc.stderr
+
+
+def test_rebuilt_report_keeps_faces_blurred(analyzed, tmp_path):
+    """A report rebuilt from an analysis run with --blur-faces blurs the stills again."""
+    pytest.importorskip("gaitvision.privacy")
+    src = analyzed(REAR).out_dir
+    out = tmp_path / "blurred"
+    shutil.copytree(src, out)
+    summary = json.loads((out / "summary.json").read_text())
+    summary["config"]["render"]["blur_faces"] = True
+    (out / "summary.json").write_text(json.dumps(summary))
+    from gaitvision.privacy import face_boxes
+    from gaitvision.report import rebuild_report
+    from gaitvision.io.tracks import load_track
+
+    rebuild_report(out)
+    raw, _ = load_track(out / "track.npz")
+    for st in _stills(out)["stills"]:
+        sharp = cv2.imread(str(src / "keyframes" / st["file"]))
+        blurred = cv2.imread(str(out / "keyframes" / st["file"]))
+        x0, y0, x1, y1 = face_boxes(raw)[st["frame"]]
+        cx, cy, s = st["crop_xywh"][0], st["crop_xywh"][1], st["scale"]
+        fx, fy = int(((x0 + x1) / 2 - cx) * s), int(((y0 + y1) / 2 - cy) * s)
+        face = (slice(max(0, fy - 10), fy + 10), slice(max(0, fx - 10), fx + 10))
+        assert np.abs(sharp[face].astype(int) - blurred[face].astype(int)).mean() > 2, st["file"]
+        # below the hips nothing but the overlay differs
+        assert np.array_equal(sharp[-200:], blurred[-200:])
