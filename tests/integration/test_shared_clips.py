@@ -125,6 +125,21 @@ def test_rear_valgus_fppa(analyzed):
     assert s["metrics"]["pelvic_drop_peak_deg"]["source"] == "mediapipe_hips"
 
 
+@pytest.mark.parametrize("name", ["synthetic/rear_valgus_60fps.mp4", "synthetic/rear_neutral_30fps.mp4"])
+def test_rear_events_within_one_frame(analyzed, name):
+    """From behind: contacts inferred from the pelvis's ballistic flight, toe-offs from the toe.
+
+    Compared as frames with the truth's first / last frame of belt contact.
+    """
+    res = analyzed(name)
+    truth = shared_truth(name.replace(".mp4", ".truth.json"))
+    for side, S in (("left", "L"), ("right", "R")):
+        for key, tkey in (("ic_frame", "ic_frame_mesh"), ("to_frame", "to_frame_mesh")):
+            true_f = np.array(truth["events"][S][tkey])
+            err = [int(np.min(np.abs(true_f - r[key]))) for r in steps_of(res, side) if r[key] is not None]
+            assert len(err) >= 8 and np.median(err) <= 1, (side, key, err)
+
+
 def test_rear_neutral_fppa(analyzed):
     name = "synthetic/rear_neutral_30fps.mp4"
     s = analyzed(name).summary
