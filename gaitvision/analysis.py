@@ -23,6 +23,7 @@ from .metrics.knee import knee_flexion_deg, knee_fppa_deg
 from .metrics.pelvis import pelvic_drop_deg, pelvis_line_deg
 from .metrics.sagittal import heel_to_hip_px, leg_length_px, mid_hip, shank_angle_deg, trunk_lean_deg
 from .metrics.temporal import stride_period_fit_s
+from .pelvis_image import PelvisImageSeries, drop_level_deg, pelvic_drop_peaks, pelvis_source
 from .references import REFERENCES
 from .track import LandmarkTrack
 from .view import ViewEstimate
@@ -92,6 +93,9 @@ class StepTable:
     #: Per row, the points (pixels of the track) each drawn angle was
     #: measured between, so renderers draw exactly what was measured.
     geometry: list[dict[str, list[float]]] = field(default_factory=list)
+    #: Where pelvic drop came from: ``source`` (markers, waistband or
+    #: mediapipe_hips), why, the level used and the camera roll.
+    pelvis: dict[str, Any] = field(default_factory=lambda: {"source": "mediapipe_hips"})
 
 
 def _num(v: float) -> float | None:
@@ -127,6 +131,8 @@ def measure_steps(
     *,
     max_interpolated_fraction: float = 0.5,
     hip_widening: float = 0.0,
+    pelvis: PelvisImageSeries | None = None,
+    cutoff_hz: float = 15.0,
 ) -> StepTable:
     """Measure every step of a clip.
 
@@ -144,6 +150,14 @@ def measure_steps(
     hip_widening
         Passed to :func:`knee_fppa_deg` and :func:`hip_adduction_deg`; the
         pipeline uses :data:`MEDIAPIPE_HIP_WIDENING` for MediaPipe tracks.
+    pelvis
+        The pelvis line measured in the image (rear/front views; see
+        :mod:`gaitvision.pelvis_image`). Pelvic drop and hip adduction then
+        use the best source it has (PSIS markers, then the waistband line),
+        corrected for camera roll; without it, or when neither is visible,
+        MediaPipe's hip points.
+    cutoff_hz
+        Low-pass applied to the image-based pelvis angle (as for angles).
 
     Notes
     -----
@@ -180,6 +194,8 @@ def measure_steps(
     flat: dict[str, float] = {}
     level = float("nan")
     mh_y = mid_hip(track)[:, 1]
+    pelvis_info: dict[str, Any] = {"source": "mediapipe_hips"}
+    image_drops: list[dict[str, Any]] | None = None
     if side_view:
         trunk = trunk_lean_deg(track, direction=direction)
         for side in ("left", "right"):
@@ -200,6 +216,23 @@ def measure_steps(
     else:
         level = float(np.nanmedian(pelvis_line_deg(track)))
         line = pelvis_line_deg(track) - level
+        if pelvis is not None:
+            pelvis_src, pelvis_info["source_reason"] = pelvis_source(pelvis, steps)
+            pelvis_info["source"] = pelvis_src
+            if pelvis_src != "mediapipe_hips":
+                level, pelvis_info["level"] = drop_level_deg(pelvis, pelvis_src)
+                img_line = pelvis.angle_deg(pelvis_src) - level
+                image_drops = pelvic_drop_peaks(
+                    pelvis.angle_deg(pelvis_src), pelvis.confidence(pelvis_src), t, steps,
+                    level_deg=level, cutoff_hz=cutoff_hz,
+                )
+                conf = pelvis.confidence(pelvis_src)
+                pelvis_info["stance_confidence"] = float(np.nanmedian(
+                    np.concatenate([conf[s_.ic_frame : s_.to_frame + 1] for s_ in steps if s_.to_frame >= 0])
+                )) if steps else float("nan")
+                line = np.where(np.isfinite(img_line), img_line, line)
+            if np.isfinite(pelvis.roll_deg):
+                pelvis_info["camera_roll_deg"] = round(float(pelvis.roll_deg), 2)
         hipw = float(np.nanmedian(np.abs(track.landmark("right_hip")[:, 0] - track.landmark("left_hip")[:, 0])))
         for side in ("left", "right"):
             s = sig[side]
@@ -292,7 +325,12 @@ def measure_steps(
                 geo["hip"] = (hip + hip_widening * (hip - other)).tolist()
                 geo["knee"] = track.landmark(f"{st.side}_knee")[f].tolist()
                 geo["ankle"] = track.landmark(f"{st.side}_ankle")[f].tolist()
-            row["pelvic_drop_peak_deg"], row["pelvic_drop_peak_frame"] = _peak(s["drop"], a, b)
+            if image_drops is not None:
+                d = image_drops[i]
+                row["pelvic_drop_peak_deg"] = _num(d["pelvic_drop_peak_deg"]) if d["pelvic_drop_peak_deg"] is not None else None
+                row["pelvic_drop_peak_frame"] = d["pelvic_drop_peak_frame"]
+            else:
+                row["pelvic_drop_peak_deg"], row["pelvic_drop_peak_frame"] = _peak(s["drop"], a, b)
             row["hip_adduction_peak_deg"], _ = _peak(s["hipadd"], a, b)
             ms = st.midstance_frame
             if prev is not None and prev.side != st.side and ms >= 0 and prev.midstance_frame >= 0:
@@ -315,7 +353,7 @@ def measure_steps(
     for r in rows:
         for k in extra:
             r.setdefault(k, None)
-    return StepTable(rows, keys, flat, level, leg, geometry)
+    return StepTable(rows, keys, flat, level, leg, geometry, pelvis_info)
 
 
 def _exclude_outlier_step_times(rows: list[dict[str, Any]]) -> None:
@@ -382,6 +420,11 @@ def summarize(
     metrics: dict[str, Any] = {}
     not_measurable: dict[str, str] = {}
     side_view = view.view.startswith("side")
+    src = table.pelvis.get("source", "mediapipe_hips")
+    # MediaPipe's hips do not follow the pelvis; a faint waistband is unsure too
+    pelvis_low = src == "mediapipe_hips" or (
+        src == "waistband" and not table.pelvis.get("stance_confidence", 0.0) >= 0.7
+    )
     far = None
     if side_view:
         far = "right" if view.near_side == "left" else "left"
@@ -398,7 +441,7 @@ def summarize(
             low = (
                 len(vals) < 7
                 or (key in NEEDS_60_FPS and fps < 59)
-                or key == "pelvic_drop_peak_deg"
+                or (key == "pelvic_drop_peak_deg" and pelvis_low)
                 or (key in FOOT_METRICS and side == far)
                 or interpolated > len(vals) / 2
             )
@@ -412,7 +455,7 @@ def summarize(
             denom = max(abs(a), abs(b))
             entry["asymmetry_pct"] = round(100 * abs(a - b) / denom, 1) if denom > 0 else 0.0
         if key == "pelvic_drop_peak_deg":
-            entry["source"] = "mediapipe_hips"
+            entry.update({k: v for k, v in table.pelvis.items() if k != "stance_confidence"})
         entry["reference"] = REFERENCES[key]
         metrics[key] = entry
     if side_view:
@@ -444,10 +487,19 @@ def summarize(
     else:
         for key in SIDE_METRICS + ("foot_strike_pattern",):
             not_measurable[key] = "needs a side view"
-        if "pelvic_drop_peak_deg" in metrics:
+        if "pelvic_drop_peak_deg" in metrics and src == "mediapipe_hips":
+            why = table.pelvis.get("source_reason")
             warnings.append(
                 "Pelvic drop is read from the pose model's hip points, which follow the legs more "
                 "than the pelvis: treat it as a rough indicator (low confidence)."
+                + (f" {why}" if why else "")
+                + " Stick two green dots on the back of the pelvis (PSIS), or wear a shirt that "
+                "ends above shorts of a different colour, to measure it from the image."
+            )
+        elif src == "waistband":
+            warnings.append(
+                "Pelvic drop is read from the waistband line; on rendered runners it read about 80% "
+                "of the true drop. PSIS markers are more accurate."
             )
     periods = {
         side: stride_period_fit_s([r["ic_time_s"] for r in rows if r["side"] == side])

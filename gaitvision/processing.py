@@ -14,6 +14,7 @@ from .analysis import MEDIAPIPE_HIP_WIDENING, StepTable, measure_steps, summariz
 from .config import FilterConfig
 from .errors import InsufficientDataError
 from .events import GaitEvents, detect_events
+from .pelvis_image import PelvisImageSeries
 from .track import LandmarkTrack
 from .view import ViewEstimate, classify_view
 
@@ -57,12 +58,14 @@ def measure_track(
     cfg: FilterConfig | None = None,
     min_steps_per_side: int = 3,
     hip_widening: float = MEDIAPIPE_HIP_WIDENING,
+    pelvis: PelvisImageSeries | None = None,
 ) -> Measurement:
     """Run the measuring chain on a raw pose track.
 
     ``hip_widening`` corrects MediaPipe's hip placement for the knee FPPA
     (see :data:`gaitvision.analysis.MEDIAPIPE_HIP_WIDENING`); pass 0 for a
-    track whose hips are true joint centres.
+    track whose hips are true joint centres. ``pelvis`` is the image-based
+    pelvis line of a rear/front clip (:func:`gaitvision.pelvis_image.measure_pelvis_video`).
 
     Raises
     ------
@@ -90,7 +93,10 @@ def measure_track(
         if cfg.angle_cutoff_hz == cfg.event_cutoff_hz
         else filtering.lowpass(clean, cutoff_hz=cfg.angle_cutoff_hz)
     )
-    table = measure_steps(angle_track, events, est, hip_widening=hip_widening)
+    table = measure_steps(
+        angle_track, events, est, hip_widening=hip_widening, pelvis=None if side_view else pelvis,
+        cutoff_hz=cfg.angle_cutoff_hz,
+    )
     summary = summarize(table, est, fps=raw.fps_estimate(), min_steps=min_steps_per_side)
     if n_swaps:
         summary["warnings"].append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
