@@ -4,4 +4,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # guard: the parallel pose pass spawns processes that import this module
+    sys.exit(main())

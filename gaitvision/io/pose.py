@@ -35,7 +35,8 @@ def estimate_poses(
     min_detection_confidence: float = 0.5,
     min_tracking_confidence: float = 0.5,
     progress: Callable[[int], None] | None = None,
-) -> LandmarkTrack:
+    require_person: bool = True,
+) -> LandmarkTrack | None:
     """Run BlazePose on a stream of frames.
 
     Parameters
@@ -47,6 +48,10 @@ def estimate_poses(
         MediaPipe's person-detection and tracking thresholds.
     progress
         Called with the number of frames done after each frame.
+    require_person
+        Raise if no person is found in any frame (default). False returns
+        the all-NaN track instead (None if there were no frames), for
+        callers that process a clip in pieces.
 
     Returns
     -------
@@ -97,7 +102,9 @@ def estimate_poses(
             times.append(frame.time_s)
             if progress is not None:
                 progress(len(times))
-    if size_wh is None or not any(np.isfinite(r).any() for r in xy_rows):
+    if size_wh is None and not require_person:
+        return None
+    if require_person and (size_wh is None or not any(np.isfinite(r).any() for r in xy_rows)):
         raise PoseEstimationError(
             "No person was found in any frame. Film the runner head to toe, "
             "well lit, with nobody else in the picture."
@@ -106,7 +113,7 @@ def estimate_poses(
         xy=np.stack(xy_rows),
         confidence=np.stack(conf_rows),
         time_s=np.asarray(times),
-        frame_size_wh=size_wh,
+        frame_size_wh=size_wh,  # type: ignore[arg-type]
         landmark_names=LANDMARK_NAMES,
     )
 
