@@ -1,0 +1,228 @@
+"""Render a clip and its truth JSON: kinematics -> body -> rasteriser -> H.264."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..io._atomic import write_text
+from ..io.video import VideoWriter
+from ._deps import require_synth
+from .spec import SynthSpec
+
+__all__ = ["TRUTH_FORMAT", "render_clip"]
+
+logger = logging.getLogger(__name__)
+
+TRUTH_FORMAT = "gaitvision-synth-truth/1"
+GAMMA = 2.2
+BATCH = 12
+
+WORLD_FRAME = ("metres; x = running direction, y = runner's left, z = up; z = 0 is the belt "
+               "surface; origin below the runner's mean pelvis position. The belt moves towards -x.")
+LANDMARK_DEFINITION = ("hips/knees/ankles/shoulders/elbows/wrists = rig joint centres (anny bone "
+                       "heads); heels, foot_index and nose = tracked mesh vertices (heel: the "
+                       "back-bottom point of the shoe that touches the belt at a heel strike; "
+                       "foot_index: the tip of the shoe)")
+
+
+def _round_list(a: NDArray, nd: int) -> list:
+    return np.round(a, nd).tolist()
+
+
+def render_clip(
+    spec: SynthSpec,
+    video_path: str | os.PathLike[str],
+    truth_path: str | os.PathLike[str] | None = None,
+    *,
+    max_frames: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Render ``spec`` to ``video_path`` (H.264) and write its truth JSON.
+
+    Parameters
+    ----------
+    spec
+        Every parameter of the clip.
+    video_path
+        Output ``.mp4`` (written atomically).
+    truth_path
+        Output truth JSON; default: ``video_path`` with ``.truth.json``.
+    max_frames
+        Render only the first frames (for quick checks and tests).
+    progress
+        Called as ``progress(frames_done, frames_total)``.
+
+    Returns
+    -------
+    dict
+        The truth (format ``gaitvision-synth-truth/1``).
+    """
+    require_synth()
+    from .body import MEDIAPIPE_NAMES, Body  # noqa: PLC0415 (torch)
+    from .camera import make_camera
+    from .kinematics import GaitModel
+    from .raster import Scene, shade, vertex_normals
+    from .truth import compute_truth
+
+    t_start = time.perf_counter()
+    video_path = Path(video_path)
+    truth_path = Path(truth_path) if truth_path else video_path.with_name(video_path.stem + ".truth.json")
+    r = spec.render
+    body = Body(spec.body, spec.clothing)
+    gm = GaitModel(spec.gait, body.skeleton)
+    cam = make_camera(spec.camera, spec.scene)
+    console = spec.scene.console and spec.camera.view != "front"
+    scene = Scene(spec.scene, cam, r.supersample, console)
+    n = int(round(r.duration_s * r.fps))
+    if max_frames is not None:
+        n = min(n, max_frames)
+    times = np.arange(n) / r.fps
+    rng = np.random.default_rng(r.seed)
+    albedo = np.asarray(body.vertex_colors, dtype=np.float64) ** GAMMA
+    view_dir = -cam.R[2]
+    nb = r.motion_blur_samples
+    offsets = ((np.arange(nb) + 0.5) / nb - 0.5) * r.shutter_fraction / r.fps if nb > 1 else np.zeros(1)
+    lm3d: dict[int, list[NDArray]] = {i: [] for i in MEDIAPIPE_NAMES}
+    foot_min = {"L": [], "R": []}
+    foot_vertices: dict[str, list[NDArray]] = {"L": [], "R": []}
+    foot_mask = {s: np.where(body.foot_bones[s])[0] for s in ("L", "R")}
+    kin_err = 0.0
+    writer = VideoWriter(video_path, width=cam.width, height=cam.height, crf=r.crf, preset=r.preset)
+    try:
+        for b0 in range(0, n, BATCH):
+            bt = times[b0:b0 + BATCH]
+            centre_states = [gm.state(float(t)) for t in bt]
+            posed = body.pose(centre_states, spec.gait)
+            lms = body.landmarks(posed)
+            for i in MEDIAPIPE_NAMES:
+                lm3d[i].append(lms[i])
+            for k, st in enumerate(centre_states):
+                for s, ix in (("L", 23), ("R", 24)):
+                    kin_err = max(kin_err, float(np.abs(lms[ix][k] - st.legs[s].hip).max()))
+            for s in ("L", "R"):
+                fv = posed.vertices[:, foot_mask[s]]
+                foot_min[s].append(fv[:, :, 2].min(axis=1))
+                foot_vertices[s].append(fv)
+            if nb > 1:
+                sub = [gm.state(float(t + o)) for t in bt for o in offsets]
+                sub_posed = body.pose(sub, spec.gait).vertices.reshape(len(bt), nb, -1, 3)
+            for k, t in enumerate(bt):
+                frames = sub_posed[k] if nb > 1 else posed.vertices[k:k + 1]
+                acc = None
+                for v in frames:
+                    v = v.astype(np.float64)
+                    depth = cam.to_cam(v)[:, 2]
+                    col = shade(albedo, vertex_normals(v, body.faces), spec.scene, view_dir, depth)
+                    img = scene.render(v, body.faces, col)
+                    acc = img if acc is None else acc + img
+                img = np.clip(acc / len(frames), 0.0, 1.0) ** (1.0 / GAMMA) * 255.0
+                if r.noise_sigma > 0:
+                    img = img + rng.normal(0.0, r.noise_sigma, img.shape)
+                writer.write(np.clip(img + 0.5, 0, 255).astype(np.uint8), float(t))
+                if progress:
+                    progress(b0 + k + 1, n)
+    except BaseException:
+        writer.close(commit=False)
+        raise
+    writer.close(commit=True)
+
+    L3 = {i: np.concatenate(v) for i, v in lm3d.items()}
+    fmin = {s: np.concatenate(v) for s, v in foot_min.items()}
+    fverts = {s: np.concatenate(v) for s, v in foot_vertices.items()}
+    foot_pts = {}
+    for s, (heel_i, toe_i) in (("L", (29, 31)), ("R", (30, 32))):
+        a = body.ref[f"foot.{s}"]
+        Q = body.foot_Q[s]
+        foot_pts[s] = {"heel": Q @ (body.ref_vertices[body.tracked[heel_i]] - a),
+                       "toe": Q @ (body.ref_vertices[body.tracked[toe_i]] - a)}
+    truth = compute_truth(gm=gm, cam=cam, times=times, lm3d=L3, foot_min_z=fmin, foot_pts=foot_pts)
+    uv = {i: cam.project(p)[0] for i, p in L3.items()}
+    slip = _contact_slip(fverts, fmin, gm.v, 1.0 / r.fps)
+    doc = {
+        "format": TRUTH_FORMAT,
+        "spec": spec.to_dict(),
+        "video": {"file": video_path.name, "fps": float(r.fps), "width": cam.width,
+                  "height": cam.height, "n_frames": n, "duration_s": round(n / r.fps, 6),
+                  "codec": "h264 yuv420p", "motion_blur_samples": nb,
+                  "frame_time": "t = frame_index / fps (centre of the exposure)"},
+        "camera": cam.to_dict(),
+        "world_frame": WORLD_FRAME,
+        "landmark_names": {str(i): nme for i, nme in MEDIAPIPE_NAMES.items()},
+        "landmark_definition": LANDMARK_DEFINITION,
+        "model": {
+            "stride_time_s": gm.T, "contact_time_s": gm.Tc, "flight_time_s": gm.Tf,
+            "stride_length_m": gm.stride_length, "stature_m": body.stature_m,
+            "body_model": "anny " + _anny_version(),
+            "valgus_swivel_deg": {s: round(v, 4) for s, v in gm._swivel_gain.items()},
+            "contact_tolerance_m": 0.003,
+            "leg_length_px": truth.pop("leg_length_px"),
+            "image_levelling_deg": truth.pop("image_levelling_deg"),
+            "runner_direction_in_image": truth.pop("runner_direction_in_image"),
+        },
+        "render_seconds": round(time.perf_counter() - t_start, 1),
+        "frames": {"t_s": _round_list(times, 6)},
+        "landmarks_2d_px": {str(i): _round_list(v, 3) for i, v in uv.items()},
+        "landmarks_3d_m": {str(i): _round_list(v, 5) for i, v in L3.items()},
+        "events": truth["events"],
+        "steps": truth["steps"],
+        "summary": truth["summary"],
+        "qa": {**slip, "min_foot_height_m": round(float(min(fmin["L"].min(), fmin["R"].min())), 5),
+               "max_joint_vs_kinematics_m": kin_err},
+    }
+    write_text(truth_path, json.dumps(doc, separators=(",", ":"), allow_nan=False))
+    logger.info("Rendered %s (%d frames) in %.1f s", video_path, n, doc["render_seconds"])
+    return doc
+
+
+def _anny_version() -> str:
+    try:
+        import anny  # noqa: PLC0415
+
+        return str(anny.__version__)
+    except Exception:  # pragma: no cover
+        return "?"
+
+
+def _contact_slip(fverts: dict[str, NDArray], fmin: dict[str, NDArray], v: float, dt: float
+                  ) -> dict[str, float]:
+    """How far the shoe's lowest points move relative to the belt between frames in contact."""
+    slips = []
+    for s in ("L", "R"):
+        V, m = fverts[s], fmin[s]
+        for k in range(len(m) - 1):
+            if m[k] > 0.003 or m[k + 1] > 0.003:
+                continue
+            low = V[k, :, 2] < m[k] + 0.001
+            if not low.any():
+                continue
+            dx = V[k + 1, low, 0] - V[k, low, 0] + v * dt
+            dy = V[k + 1, low, 1] - V[k, low, 1]
+            slips.append(float(np.median(np.hypot(dx, dy))))
+    if not slips:
+        return {"max_contact_slip_mm_per_frame": None, "median_contact_slip_mm_per_frame": None}
+    a = np.array(slips) * 1000
+    return {"max_contact_slip_mm_per_frame": round(float(a.max()), 4),
+            "median_contact_slip_mm_per_frame": round(float(np.median(a)), 4)}
+
+
+def clip_summary_line(doc: dict[str, Any]) -> str:
+    """One line describing a rendered clip (for the command line)."""
+    s = doc["summary"]
+    parts = [f"{doc['video']['n_frames']} frames", f"cadence {s['cadence_spm']:.1f} spm"]
+    for key, label in (("fppa_peak_deg_2d", "FPPA"), ("pelvic_drop_peak_deg_2d", "drop"),
+                       ("knee_flexion_ic_deg_2d", "knee@IC"), ("foot_strike_angle_deg_2d", "strike")):
+        lv, rv = s["L"].get(key), s["R"].get(key)
+        if lv is not None or rv is not None:
+            fmt = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
+            parts.append(f"{label} L {fmt(lv)} / R {fmt(rv)} deg")
+    return ", ".join(parts) + f" (rendered in {doc['render_seconds']:.0f} s)"
+

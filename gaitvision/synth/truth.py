@@ -1,0 +1,328 @@
+"""Ground truth of a rendered clip: events, per-step metrics, summary (numpy only).
+
+Every 2D truth is computed from the *projected* exact landmarks with the
+definitions of metrics.md / outputs.md, in the image levelled so that the
+belt line is horizontal (a rolled camera does not bias the truth).
+
+Two truths per step for angles read at contact: ``at_frame`` is the value
+at the first video frame in which the shoe touches the belt (what a method
+that reads the contact frame should find) and ``at_time`` the value at the
+exact contact instant (what a method that interpolates should find). They
+differ by a few degrees at 60 fps because the knee and foot move fast at
+contact. The summary reports means of ``at_frame``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .camera import Camera
+from .kinematics import GaitModel, fppa_deg
+
+__all__ = ["compute_truth", "kin_landmarks", "SIDE_IDX"]
+
+SIDE_IDX = {"L": {"hip": 23, "knee": 25, "ankle": 27, "heel": 29, "toe": 31, "shoulder": 11},
+            "R": {"hip": 24, "knee": 26, "ankle": 28, "heel": 30, "toe": 32, "shoulder": 12}}
+OTHER = {"L": "R", "R": "L"}
+CONTACT_TOLERANCE_M = 0.003
+
+
+def kin_landmarks(gm: GaitModel, foot_pts: dict[str, dict[str, NDArray]], t: float
+                  ) -> dict[int, NDArray]:
+    """Exact 3D hips, knees, ankles, heels and toes at any time ``t`` from the kinematics.
+
+    ``foot_pts[side]["heel"|"toe"]`` are the tracked shoe vertices in the foot
+    frame (rigid with the foot, so exact).
+    """
+    st = gm.state(t)
+    out: dict[int, NDArray] = {}
+    for s, leg in st.legs.items():
+        ix = SIDE_IDX[s]
+        out[ix["hip"]], out[ix["knee"]], out[ix["ankle"]] = leg.hip, leg.knee, leg.ankle
+        out[ix["heel"]] = leg.ankle + leg.foot_R @ foot_pts[s]["heel"]
+        out[ix["toe"]] = leg.ankle + leg.foot_R @ foot_pts[s]["toe"]
+    return out
+
+
+def _angle3(a: NDArray, b: NDArray, c: NDArray) -> float:
+    """180 - interior angle at ``b`` (flexion), any dimension."""
+    u, v = a - b, c - b
+    cosang = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
+    return 180.0 - math.degrees(math.acos(min(max(cosang, -1.0), 1.0)))
+
+
+class _Image:
+    """Levelled 2D geometry of one camera: metrics.md formulas on projected points."""
+
+    def __init__(self, cam: Camera, view: str, y_feet: float) -> None:
+        self.cam, self.view = cam, view
+        side = view.startswith("side")
+        p = np.array([[-0.5, y_feet, 0.0], [0.5, y_feet, 0.0]]) if side else \
+            np.array([[0.0, -0.3, 0.0], [0.0, 0.3, 0.0]])
+        uv, _ = cam.project(p)
+        d = uv[1] - uv[0]
+        if d[0] < 0:
+            d = -d
+        self.roll = math.atan2(d[1], d[0])
+        c, s = math.cos(-self.roll), math.sin(-self.roll)
+        self.Rl = np.array([[c, -s], [s, c]])
+        fwd, _ = cam.project(np.array([[0.0, 0.0, 0.9], [0.3, 0.0, 0.9]]))
+        self.dir = 1 if self.level(fwd[1])[0] > self.level(fwd[0])[0] else -1
+
+    def level(self, uv: NDArray) -> NDArray:
+        return np.asarray(uv) @ self.Rl.T
+
+    def project(self, p3: NDArray) -> NDArray:
+        uv, _ = self.cam.project(np.asarray(p3, dtype=float))
+        return self.level(uv)
+
+
+def _sagittal(P: dict[int, NDArray], s: str, dirn: int) -> dict[str, float]:
+    """Sagittal values of side ``s`` from levelled 2D points ``P`` (index -> (2,))."""
+    ix = SIDE_IDX[s]
+    hip, knee, ankle, heel, toe = (P[ix[k]] for k in ("hip", "knee", "ankle", "heel", "toe"))
+    mh = 0.5 * (P[23] + P[24])
+    return {
+        "knee": _angle3(hip, knee, ankle),
+        "foot_raw": math.degrees(math.atan2(heel[1] - toe[1], (toe[0] - heel[0]) * dirn)),
+        "shank": math.degrees(math.atan2((ankle[0] - knee[0]) * dirn, ankle[1] - knee[1])),
+        "heel_hip_px": float((heel[0] - mh[0]) * dirn),
+    }
+
+
+def _frontal(P: dict[int, NDArray], s: str) -> dict[str, float]:
+    ix, ox = SIDE_IDX[s], SIDE_IDX[OTHER[s]]
+    hip, knee, ankle, ohip = P[ix["hip"]], P[ix["knee"]], P[ix["ankle"]], P[ox["hip"]]
+    tilt = math.degrees(math.atan2(ohip[1] - hip[1], abs(ohip[0] - hip[0])))  # + = swing side lower
+    medial = math.copysign(1.0, ohip[0] - hip[0])
+    femoral = math.degrees(math.atan2((knee[0] - hip[0]) * medial, knee[1] - hip[1]))
+    return {"fppa": fppa_deg(hip, knee, ankle, ohip), "drop": tilt, "hip_add": femoral + tilt}
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def _mean(vals: list[float | None]) -> float | None:
+    v = [x for x in vals if x is not None and math.isfinite(x)]
+    return round(float(np.mean(v)), 3) if v else None
+
+
+def compute_truth(
+    *,
+    gm: GaitModel,
+    cam: Camera,
+    times: NDArray,
+    lm3d: dict[int, NDArray],
+    foot_min_z: dict[str, NDArray],
+    foot_pts: dict[str, dict[str, NDArray]],
+    contact_slip: Callable[[], dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Events, steps and summary for a clip (see module docstring)."""
+    view = cam.view
+    side_view = view.startswith("side")
+    fps = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else 60.0
+    n = len(times)
+    img = _Image(cam, view, 0.0)
+    lm2 = {i: img.project(p) for i, p in lm3d.items()}
+
+    def P_frame(k: int) -> dict[int, NDArray]:
+        return {i: v[k] for i, v in lm2.items()}
+
+    def P_time(t: float) -> dict[int, NDArray]:
+        return {i: img.project(p) for i, p in kin_landmarks(gm, foot_pts, t).items()}
+
+    def W_time(t: float) -> dict[int, NDArray]:
+        return kin_landmarks(gm, foot_pts, t)
+
+    # per-side leg length (2D): median thigh + shank, as the pipeline does
+    leg_px = {}
+    for s in ("L", "R"):
+        ix = SIDE_IDX[s]
+        seg = (np.linalg.norm(lm2[ix["hip"]] - lm2[ix["knee"]], axis=1)
+               + np.linalg.norm(lm2[ix["knee"]] - lm2[ix["ankle"]], axis=1))
+        leg_px[s] = float(np.median(seg))
+    events: dict[str, dict[str, list]] = {}
+    contacts: dict[str, list[tuple[float, float, int | None, int | None]]] = {}
+    for s in ("L", "R"):
+        touch = foot_min_z[s] <= CONTACT_TOLERANCE_M
+        ev: dict[str, list] = {"ic_time_s": [], "to_time_s": [], "ic_frame_mesh": [], "to_frame_mesh": []}
+        contacts[s] = []
+        for ic, to in gm.contact_times(s, times[0] - 1.0, times[-1] + 1.0):
+            in_contact = np.where(touch & (times >= ic - 0.5 * gm.Tc) & (times <= to + 0.5 * gm.Tc))[0]
+            f_ic = int(in_contact[0]) if len(in_contact) and ic >= times[0] else None
+            f_to = int(in_contact[-1]) if len(in_contact) and to <= times[-1] else None
+            contacts[s].append((ic, to, f_ic, f_to))
+            if times[0] <= ic <= times[-1]:
+                ev["ic_time_s"].append(ic)
+                ev["ic_frame_mesh"].append(f_ic)
+            if times[0] <= to <= times[-1]:
+                ev["to_time_s"].append(to)
+                ev["to_frame_mesh"].append(f_to)
+        events[s] = ev
+
+    # flat-foot reference per step: the middle of the flat-foot interval
+    tf = {"rearfoot": 0.22, "midfoot": 0.10, "forefoot": 0.22}[gm.g.strike]
+    flat_tau = 0.5 * (tf + gm.g.heel_off_frac)
+    all_ics = sorted((ic, s) for s in ("L", "R") for ic, *_ in contacts[s])
+    steps: list[dict[str, Any]] = []
+    for s in ("L", "R"):
+        ix = SIDE_IDX[s]
+        for ic, to, f_ic, f_to in contacts[s]:
+            if f_ic is None or f_to is None:
+                continue
+            nxt = [t for t, side in all_ics if side != s and t > ic]
+            step_time = (nxt[0] - ic) if nxt else gm.T / 2
+            t_flat = ic + flat_tau * gm.Tc
+            f_flat = int(np.argmin(np.abs(times - t_flat)))
+            stance = range(f_ic, f_to + 1)
+            row: dict[str, Any] = {
+                "side": s, "ic_time_s": _r(ic), "to_time_s": _r(to), "ic_frame": f_ic,
+                "to_frame": f_to, "contact_time_s": _r(to - ic),
+                "contact_time_frames_s": _r((f_to - f_ic) / fps), "step_time_s": _r(step_time),
+                "flight_time_s": _r(step_time - (to - ic)), "duty_factor": _r((to - ic) / gm.T),
+                "cadence_spm": _r(60.0 / step_time, 3), "flat_frame": f_flat,
+            }
+            # world 3D truth
+            Wic = W_time(ic)
+            st_ic = gm.state(ic)
+            mh3 = 0.5 * (Wic[23] + Wic[24])
+            dense = np.linspace(ic, to, 41)
+            fr3, dr3, kn3 = [], [], []
+            for t in dense:
+                W = W_time(t)
+                f = lambda q: np.array([-q[1], -q[2]])  # noqa: E731 (seen from behind)
+                fr3.append(fppa_deg(f(W[ix["hip"]]), f(W[ix["knee"]]), f(W[ix["ankle"]]),
+                                    f(W[SIDE_IDX[OTHER[s]]["hip"]])))
+                dr3.append(gm.obliquity_deg(t) * (1 if s == "L" else -1))
+                kn3.append(_angle3(W[ix["hip"]], W[ix["knee"]], W[ix["ankle"]]))
+            shank3 = Wic[ix["ankle"]] - Wic[ix["knee"]]
+            row["world_3d"] = {
+                "knee_flexion_ic_deg": _r(_angle3(Wic[ix["hip"]], Wic[ix["knee"]], Wic[ix["ankle"]])),
+                "foot_strike_angle_deg": _r(gm.g.strike_angle),
+                "shank_angle_ic_deg": _r(math.degrees(math.atan2(shank3[0], -shank3[2]))),
+                "overstride_heel_m": _r(Wic[ix["heel"]][0] - mh3[0]),
+                "overstride_ankle_m": _r(Wic[ix["ankle"]][0] - mh3[0]),
+                "knee_flexion_peak_deg": _r(max(kn3)),
+                "fppa_peak_deg": _r(max(fr3)),
+                "pelvic_drop_peak_deg": _r(max(dr3)),
+            }
+            del st_ic
+            if side_view:
+                d = img.dir
+                Fi, Ti, Ff, Tf_ = (_sagittal(P_frame(f_ic), s, d), _sagittal(P_time(ic), s, d),
+                                   _sagittal(P_frame(f_flat), s, d), _sagittal(P_time(t_flat), s, d))
+                knees = [_sagittal(P_frame(k), s, d)["knee"] for k in stance]
+                trunk = []
+                for k in stance:
+                    P = P_frame(k)
+                    ms, mh = 0.5 * (P[11] + P[12]), 0.5 * (P[23] + P[24])
+                    trunk.append(math.degrees(math.atan2((ms[0] - mh[0]) * d, mh[1] - ms[1])))
+                # vertical oscillation: mid-hip travel from this contact to the next contact
+                f_next = int(np.searchsorted(times, ic + step_time))
+                seg = range(f_ic, min(max(f_next, f_ic + 1), n - 1) + 1)
+                mhy = [0.5 * (lm2[23][k][1] + lm2[24][k][1]) for k in seg]
+                row["sagittal_2d"] = {
+                    "knee_flexion_ic_deg": {"at_frame": _r(Fi["knee"]), "at_time": _r(Ti["knee"])},
+                    "foot_strike_angle_deg": {"at_frame": _r(Fi["foot_raw"] - Ff["foot_raw"]),
+                                              "at_time": _r(Ti["foot_raw"] - Tf_["foot_raw"])},
+                    "foot_angle_flat_raw_deg": _r(Ff["foot_raw"]),
+                    "shank_angle_ic_deg": {"at_frame": _r(Fi["shank"]), "at_time": _r(Ti["shank"])},
+                    "overstride_px": {"at_frame": _r(Fi["heel_hip_px"]), "at_time": _r(Ti["heel_hip_px"])},
+                    "overstride_leg_ratio": {"at_frame": _r(Fi["heel_hip_px"] / leg_px[s]),
+                                             "at_time": _r(Ti["heel_hip_px"] / leg_px[s])},
+                    "heel_to_hip_ic_pct_leg": {"at_frame": _r(100 * Fi["heel_hip_px"] / leg_px[s]),
+                                               "at_time": _r(100 * Ti["heel_hip_px"] / leg_px[s])},
+                    "knee_flexion_peak_deg": _r(max(knees)),
+                    "trunk_lean_deg": _r(float(np.mean(trunk))),
+                    "vertical_oscillation_pct_leg": _r(100 * (max(mhy) - min(mhy)) / leg_px[s]),
+                }
+            else:
+                fr = [_frontal(P_frame(k), s) for k in stance]
+                k_peak = int(np.argmax([v["fppa"] for v in fr]))
+                cont = [_frontal(P_time(t), s) for t in dense]
+                # step width: mediolateral heel distance to the previous contralateral contact
+                prev = [c for c in contacts[OTHER[s]] if c[0] < ic and c[2] is not None]
+                sw = None
+                if prev:
+                    Pa, Pb = P_frame(f_ic), P_frame(prev[-1][2])
+                    hipw = abs(Pa[23][0] - Pa[24][0])
+                    heel_s, heel_c = Pa[SIDE_IDX[s]["heel"]][0], Pb[SIDE_IDX[OTHER[s]]["heel"]][0]
+                    medial = math.copysign(1.0, Pa[SIDE_IDX[OTHER[s]]["hip"]][0] - Pa[SIDE_IDX[s]["hip"]][0])
+                    sw = 100 * ((heel_c - heel_s) * medial) / hipw
+                row["valgus_peak_frame"] = f_ic + k_peak
+                row["frontal_2d"] = {
+                    "fppa_peak_deg": {"over_frames": _r(fr[k_peak]["fppa"]),
+                                      "continuous": _r(max(v["fppa"] for v in cont))},
+                    "pelvic_drop_peak_deg": {"over_frames": _r(max(v["drop"] for v in fr)),
+                                             "continuous": _r(max(v["drop"] for v in cont))},
+                    "hip_adduction_peak_deg": _r(max(v["hip_add"] for v in fr)),
+                    "step_width_pct_hip": _r(sw),
+                }
+            steps.append(row)
+    steps.sort(key=lambda r: r["ic_time_s"])
+    return {"events": events, "steps": steps,
+            "summary": _summary(steps, gm, lm3d, times, side_view),
+            "leg_length_px": {s: round(v, 2) for s, v in leg_px.items()},
+            "image_levelling_deg": round(math.degrees(img.roll), 4),
+            "runner_direction_in_image": img.dir}
+
+
+#: summary key -> (steps path, value kind); 2D values are means of ``at_frame``/``over_frames``
+_SAG = {"knee_flexion_ic_deg": "at_frame", "foot_strike_angle_deg": "at_frame",
+        "shank_angle_ic_deg": "at_frame", "heel_to_hip_ic_pct_leg": "at_frame",
+        "knee_flexion_peak_deg": None, "trunk_lean_deg": None, "vertical_oscillation_pct_leg": None}
+_FRO = {"fppa_peak_deg": "over_frames", "pelvic_drop_peak_deg": "over_frames",
+        "hip_adduction_peak_deg": None, "step_width_pct_hip": None}
+#: outputs.md metric key -> summary key (2D)
+OUTPUT_KEYS = {
+    "knee_flexion_ic_deg": "knee_flexion_ic_deg_2d", "foot_strike_angle_deg": "foot_strike_angle_deg_2d",
+    "shank_angle_ic_deg": "shank_angle_ic_deg_2d", "heel_to_hip_ic_pct_leg": "heel_to_hip_ic_pct_leg_2d",
+    "knee_flexion_peak_stance_deg": "knee_flexion_peak_deg_2d", "trunk_lean_deg": "trunk_lean_deg_2d",
+    "vertical_oscillation_pct_leg": "vertical_oscillation_pct_leg_2d",
+    "contact_time_s": "contact_time_s", "flight_time_s": "flight_time_s", "duty_factor": "duty_factor",
+    "knee_fppa_peak_deg": "fppa_peak_deg_2d", "pelvic_drop_peak_deg": "pelvic_drop_peak_deg_2d",
+    "hip_adduction_peak_deg": "hip_adduction_peak_deg_2d", "step_width_pct_hip": "step_width_pct_hip_2d",
+}
+
+
+def _summary(steps: list[dict[str, Any]], gm: GaitModel, lm3d: dict[int, NDArray], times: NDArray,
+             side_view: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for s in ("L", "R"):
+        rows = [r for r in steps if r["side"] == s]
+        d: dict[str, Any] = {
+            "contact_time_s": _mean([r["contact_time_s"] for r in rows]),
+            "flight_time_s": _mean([r["flight_time_s"] for r in rows]),
+            "duty_factor": _mean([r["duty_factor"] for r in rows]),
+            "cadence_spm": _mean([r["cadence_spm"] for r in rows]),
+        }
+        for key, kind in _SAG.items():
+            vals = [r["sagittal_2d"][key] for r in rows] if side_view else []
+            d[key + "_2d"] = _mean([v[kind] if kind else v for v in vals]) if vals else None
+        for key, kind in _FRO.items():
+            vals = [r["frontal_2d"][key] for r in rows] if not side_view else []
+            d[key + "_2d"] = _mean([v[kind] if kind else v for v in vals]) if vals else None
+        for key in ("knee_flexion_ic_deg", "foot_strike_angle_deg", "shank_angle_ic_deg",
+                    "knee_flexion_peak_deg", "fppa_peak_deg", "pelvic_drop_peak_deg"):
+            d[key + "_3d"] = _mean([r["world_3d"][key] for r in rows])
+        d["overstride_heel_m_3d"] = _mean([r["world_3d"]["overstride_heel_m"] for r in rows])
+        d["n_steps"] = len(rows)
+        out[s] = d
+    out["cadence_spm"] = round(60.0 / (gm.T / 2), 3)
+    mh = 0.5 * (lm3d[23] + lm3d[24])
+    out["vertical_oscillation_m"] = round(float(mh[:, 2].max() - mh[:, 2].min()), 4)
+    ms = 0.5 * (lm3d[11] + lm3d[12])
+    v = ms - mh
+    out["trunk_lean_deg_3d"] = round(float(np.degrees(np.arctan2(v[:, 0], v[:, 2])).mean()), 3)
+    out["step_width_heels_m"] = gm.g.step_width_m
+    out["metrics_2d"] = {
+        k: {"left": out["L"].get(v), "right": out["R"].get(v)} for k, v in OUTPUT_KEYS.items()
+        if out["L"].get(v) is not None or out["R"].get(v) is not None
+    }
+    return out
