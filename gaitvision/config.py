@@ -49,6 +49,9 @@ class RenderConfig:
     max_long_side_px: int = 1280
     crf: int = 23
     preset: str = "veryfast"
+    #: Blur the runner's face in every image written (video, stills, report);
+    #: see :mod:`gaitvision.privacy`.
+    blur_faces: bool = False
 
     def __post_init__(self) -> None:
         _check_positive("max_long_side_px", self.max_long_side_px)
@@ -61,6 +64,10 @@ class AnalysisConfig:
     view: str = "auto"
     use_cache: bool = True
     min_steps_per_side: int = 3
+    #: Frame rate the clip was filmed at, for slow motion stored for normal
+    #: playback (e.g. 240 for a 240 fps capture that plays at 30 fps). None:
+    #: from the file's metadata when it says so, else the timestamps are real time.
+    capture_fps: float | None = None
     filtering: FilterConfig = field(default_factory=FilterConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
 
@@ -70,6 +77,8 @@ class AnalysisConfig:
                 f"Invalid value for view: allowed values are {', '.join(_VIEWS)}, "
                 f"but got {self.view!r}."
             )
+        if self.capture_fps is not None:
+            _check_positive("capture_fps", self.capture_fps)
         if self.min_steps_per_side < 1:
             raise ConfigError(f"min_steps_per_side must be >= 1, but got {self.min_steps_per_side!r}.")
 

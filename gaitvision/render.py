@@ -13,6 +13,7 @@ import numpy as np
 from .config import RenderConfig
 from .draw.annotators import FrontalStepAnnotator, SideStepAnnotator, SkeletonAnnotator, StampAnnotator
 from .io.video import VideoWriter, iter_frames
+from .privacy import blur_box, face_boxes
 from .track import LandmarkTrack
 
 __all__ = ["output_size", "render_video"]
@@ -73,6 +74,7 @@ def render_video(
     view: str,
     cfg: RenderConfig,
     progress: Callable[[int], None] | None = None,
+    face_track: LandmarkTrack | None = None,
 ) -> tuple[int, int]:
     """Decode the clip again and write it with the overlay (atomically).
 
@@ -83,6 +85,11 @@ def render_video(
     rows, geometry
         Per-step rows and the points each value was measured between, from
         :func:`gaitvision.analysis.measure_steps`.
+    face_track
+        With ``cfg.blur_faces``: the track to find the face in (the raw pose
+        track is best: cleaning may drop low-confidence face points);
+        defaults to ``track``. Frames with no face position within 0.5 s
+        are blurred whole.
 
     Returns
     -------
@@ -107,6 +114,8 @@ def render_video(
         counts[o.row["side"]] += 1
         step_no[id(o)] = counts[o.row["side"]]
 
+    faces = face_boxes(face_track if face_track is not None else track) * np.tile(scale, 2) if cfg.blur_faces else None
+
     def pt(frame: int, name: str) -> np.ndarray:
         return track.xy[frame, idx[name]] * scale
 
@@ -118,6 +127,8 @@ def render_video(
                 image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
             else:
                 image = image.copy()
+            if faces is not None:
+                image = blur_box(image, faces[i] if i < len(faces) else None)
             if i < track.n_frames:
                 points = {n: pt(i, n) for n in _PARTS}
                 interp = {n: bool(track.interpolated[i, idx[n]]) for n in _PARTS}
