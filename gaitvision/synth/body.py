@@ -189,7 +189,7 @@ class Body:
         z = v[:, 2]
         hip_z = 0.5 * (self.ref["upperleg01.L"][2] + self.ref["upperleg01.R"][2])
         thigh = self.skeleton.thigh_len["L"]
-        waist_z = self.ref["spine03"][2] + 0.01
+        waist_z = self.ref["spine03"][2] - 0.015
         # shorts: pelvis and upper thighs
         shorts = (~arm) & (z <= waist_z) & (z >= hip_z - cl.shorts_length * thigh - 0.05)
         region[shorts] = R["shorts"]
@@ -221,18 +221,15 @@ class Body:
         # head: hair cap, eyes, lips
         head = name == "head"
         eyes = np.isin(name, ["eye.L", "eye.R"])
-        ec = 0.5 * (self.ref["eye.L"] + self.ref["eye.R"])
+        ec = 0.5 * (self.ref["eye.L"] + self.ref["eye.R"])  # between the eyes
         nose = v[self.tracked[0]]
         hair = head & ((z > ec[2] + 0.045) | ((v[:, 0] < ec[0] - 0.07) & (z > ec[2] - 0.08)))
         region[hair] = R["hair"]
         region[eyes] = R["eye_white"]
         for s in ("L", "R"):
-            e = self.ref[f"eye.{s}"]
-            sel = np.isin(name, [f"eye.{s}"])
-            front = v[sel, 0].max()
-            idx = np.where(sel)[0]
-            region[idx[v[idx, 0] > front - 0.006]] = R["iris"]
-            del e
+            idx = np.where(name == f"eye.{s}")[0]
+            if len(idx):
+                region[idx[v[idx, 0] > v[idx, 0].max() - 0.006]] = R["iris"]
         lips = head & (v[:, 0] > nose[0] - 0.035) & (np.abs(v[:, 1] - nose[1]) < 0.022) & \
             (z < nose[2] - 0.028) & (z > nose[2] - 0.052)
         region[lips] = R["lips"]
@@ -251,6 +248,14 @@ class Body:
     @property
     def vertex_colors(self) -> NDArray[np.float32]:
         return self.palette[self.vertex_region]
+
+    @property
+    def face_colors(self) -> NDArray[np.float32]:
+        """Albedo per triangle: the region most of its corners belong to (sharp garment edges)."""
+        r = self.vertex_region[self.faces]
+        a, b, c = r[:, 0], r[:, 1], r[:, 2]
+        major = np.where(b == c, b, a)
+        return self.palette[major]
 
     # ------------------------------------------------------------ posing
     def _leg_rotations(self, s: str, leg: Any) -> tuple[NDArray, NDArray, NDArray]:
@@ -293,8 +298,7 @@ class Body:
             names = [f"finger{k}-{j}.{s}" for j in (1, 2, 3)]
             if not all(n in self.ref for n in names):
                 continue
-            a, b = self.ref[names[0]], self.ref[names[1]]
-            d = (b - a) / np.linalg.norm(b - a)
+            a = self.ref[names[0]]
             palm = (a - wr) / np.linalg.norm(a - wr)
             axis = np.cross(palm, self._palm_normal[s])
             G = G_hand
@@ -302,7 +306,6 @@ class Body:
                 Rm = rodrigues(G_hand @ axis, math.radians(ang))
                 out[n] = G.T @ Rm @ G
                 G = Rm @ G
-            del d
         return out
 
     def deltas(self, st: BodyState, gait: GaitSpec) -> dict[str, NDArray]:
@@ -315,8 +318,11 @@ class Body:
         world: dict[str, NDArray] = {"root": Rp}
         rel = Rp.T @ trunk
         half = _half_rotation(rel)
-        world["spine03"] = half
-        world["spine02"] = half.T @ rel
+        # the lumbar spine and the waist follow the pelvis (spine05-03); the trunk
+        # counter-rotates above the waistband (spine02, spine01), so the pelvic drop
+        # is visible on the body as a tilted waistband
+        world["spine02"] = half
+        world["spine01"] = half.T @ rel
         world["neck01"] = trunk.T @ rot_y(math.radians(4.0))   # head nearly level
         phase = 2 * math.pi * st.phase_L
         arm = gait.arm_swing_deg * -math.cos(phase)             # left arm forward at right contact

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .spec import STRIKES, VIEWS, BodySpec, CameraSpec, ClothingSpec, GaitSpec, RenderSpec, SceneSpec, SynthSpec
+from .spec import STRIKES, VIEWS, SynthSpec
 
 __all__ = ["add_synth_parser", "run_synth", "spec_from_args"]
 
@@ -163,5 +163,3 @@ def run_synth(args: argparse.Namespace) -> int:
     print(f"truth: {truth}")
     return 0
 
-
-_ = (BodySpec, CameraSpec, ClothingSpec, GaitSpec, RenderSpec, SceneSpec)

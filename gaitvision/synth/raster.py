@@ -22,9 +22,11 @@ NEAR = 0.05
 
 
 @njit(cache=True, nogil=True)
-def draw_triangles(tri, xy, z, col, zbuf, img):  # pragma: no cover - compiled
+def draw_triangles(tri, xy, z, shade_v, face_col, zbuf, img):  # pragma: no cover - compiled
     """Rasterise triangles ``tri`` (F, 3) with screen ``xy`` (V, 2), depth ``z`` (V,),
-    colours ``col`` (V, 3) into ``zbuf`` (H, W) and ``img`` (H, W, 3), in place."""
+    per-vertex light ``shade_v`` (V,) and per-face albedo ``face_col`` (F, 3) into
+    ``zbuf`` (H, W) and ``img`` (H, W, 3), in place. Per-face albedo keeps the
+    edges between clothing regions sharp; the light is interpolated (Gouraud)."""
     H, W = zbuf.shape
     for f in range(tri.shape[0]):
         a, b, c = tri[f, 0], tri[f, 1], tri[f, 2]
@@ -45,6 +47,7 @@ def draw_triangles(tri, xy, z, col, zbuf, img):  # pragma: no cover - compiled
             continue
         iza, izb, izc = 1.0 / za, 1.0 / zb, 1.0 / zc
         inv = 1.0 / area
+        r, g, bl = face_col[f, 0], face_col[f, 1], face_col[f, 2]
         for py in range(y0, y1 + 1):
             sy = py + 0.5
             for px in range(x0, x1 + 1):
@@ -59,10 +62,10 @@ def draw_triangles(tri, xy, z, col, zbuf, img):  # pragma: no cover - compiled
                 if depth >= zbuf[py, px]:
                     continue
                 zbuf[py, px] = depth
-                # perspective-correct colour
-                p0, p1, p2 = w0 * iza * depth, w1 * izb * depth, w2 * izc * depth
-                for k in range(3):
-                    img[py, px, k] = p0 * col[a, k] + p1 * col[b, k] + p2 * col[c, k]
+                k = (w0 * iza * shade_v[a] + w1 * izb * shade_v[b] + w2 * izc * shade_v[c]) * depth
+                img[py, px, 0] = r * k
+                img[py, px, 1] = g * k
+                img[py, px, 2] = bl * k
 
 
 def vertex_normals(v: NDArray, faces: NDArray) -> NDArray:
@@ -82,9 +85,9 @@ def light_dir(scene: SceneSpec) -> NDArray:
     return np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
 
 
-def shade(albedo: NDArray, normals: NDArray, scene: SceneSpec, view_dir: NDArray,
+def shade(normals: NDArray, scene: SceneSpec, view_dir: NDArray,
           depth: NDArray | None = None) -> NDArray:
-    """Lambert: ambient + key light + a fill light from the camera, per vertex.
+    """Per-vertex light (V,): ambient + key light + a fill light from the camera (Lambert).
 
     With ``depth`` (distance along the camera axis), the half of the body
     away from the camera is darkened by up to ``scene.far_side_darkening``,
@@ -97,7 +100,7 @@ def shade(albedo: NDArray, normals: NDArray, scene: SceneSpec, view_dir: NDArray
     if depth is not None and scene.far_side_darkening > 0:
         mid = 0.5 * (np.percentile(depth, 5) + np.percentile(depth, 95))
         k = k * (1.0 - scene.far_side_darkening * np.clip((depth - mid) / 0.15, 0.0, 1.0))
-    return albedo * k[:, None]
+    return k
 
 
 def _box(lo: tuple[float, float, float], hi: tuple[float, float, float]) -> tuple[NDArray, NDArray]:
@@ -164,7 +167,7 @@ class Scene:
             verts.append(tv)
             faces.append(np.arange(len(tv), dtype=np.int32).reshape(-1, 3) + off)
             off += len(tv)
-            cols.append(np.repeat(c[None, :] * k[:, None], 3, axis=0))
+            cols.append(c[None, :] * k[:, None])
         self.verts = np.concatenate(verts)
         self.faces = np.concatenate(faces).astype(np.int32)
         self.colors = np.concatenate(cols)
@@ -172,7 +175,7 @@ class Scene:
         zbuf = np.full((H, W), np.inf, dtype=np.float32)
         img = np.zeros((H, W, 3), dtype=np.float32)
         xy, z = cam.project(self.verts, scale=ss)
-        draw_triangles(self.faces, xy, z, self.colors, zbuf, img)
+        draw_triangles(self.faces, xy, z, np.ones(len(self.verts)), self.colors, zbuf, img)
         self.bg_z, self.bg_img = zbuf, img
         self.bg_small = self._down(img)
 
@@ -183,7 +186,8 @@ class Scene:
         h, w = img.shape[0] // ss, img.shape[1] // ss
         return img.reshape(h, ss, w, ss, 3).mean(axis=(1, 3), dtype=np.float32)
 
-    def render(self, verts: NDArray, faces: NDArray, colors: NDArray) -> NDArray[np.float32]:
+    def render(self, verts: NDArray, faces: NDArray, light: NDArray, face_albedo: NDArray
+               ) -> NDArray[np.float32]:
         """The frame (H, W, 3) in [0, 1] at display resolution, body over the background.
 
         Only the body's bounding box is rasterised and downsampled; the rest
@@ -204,6 +208,6 @@ class Scene:
             return out
         zb = self.bg_z[y0:y1, x0:x1].copy()
         im = self.bg_img[y0:y1, x0:x1].copy()
-        draw_triangles(faces, xy - np.array([x0, y0]), z, colors, zb, im)
+        draw_triangles(faces, xy - np.array([x0, y0]), z, light, face_albedo, zb, im)
         out[y0 // ss:y1 // ss, x0 // ss:x1 // ss] = self._down(im)
         return out

@@ -87,7 +87,7 @@ def render_clip(
         n = min(n, max_frames)
     times = np.arange(n) / r.fps
     rng = np.random.default_rng(r.seed)
-    albedo = np.asarray(body.vertex_colors, dtype=np.float64) ** GAMMA
+    albedo = np.asarray(body.face_colors, dtype=np.float64) ** GAMMA
     view_dir = -cam.R[2]
     nb = r.motion_blur_samples
     offsets = ((np.arange(nb) + 0.5) / nb - 0.5) * r.shutter_fraction / r.fps if nb > 1 else np.zeros(1)
@@ -121,8 +121,8 @@ def render_clip(
                 for v in frames:
                     v = v.astype(np.float64)
                     depth = cam.to_cam(v)[:, 2]
-                    col = shade(albedo, vertex_normals(v, body.faces), spec.scene, view_dir, depth)
-                    img = scene.render(v, body.faces, col)
+                    light = shade(vertex_normals(v, body.faces), spec.scene, view_dir, depth)
+                    img = scene.render(v, body.faces, light, albedo)
                     acc = img if acc is None else acc + img
                 img = np.clip(acc / len(frames), 0.0, 1.0) ** (1.0 / GAMMA) * 255.0
                 if r.noise_sigma > 0:

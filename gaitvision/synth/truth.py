@@ -190,7 +190,6 @@ def compute_truth(
             }
             # world 3D truth
             Wic = W_time(ic)
-            st_ic = gm.state(ic)
             mh3 = 0.5 * (Wic[23] + Wic[24])
             dense = np.linspace(ic, to, 41)
             fr3, dr3, kn3 = [], [], []
@@ -212,7 +211,6 @@ def compute_truth(
                 "fppa_peak_deg": _r(max(fr3)),
                 "pelvic_drop_peak_deg": _r(max(dr3)),
             }
-            del st_ic
             if side_view:
                 d = img.dir
                 Fi, Ti, Ff, Tf_ = (_sagittal(P_frame(f_ic), s, d), _sagittal(P_time(ic), s, d),
