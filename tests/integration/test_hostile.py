@@ -668,15 +668,22 @@ def private_run(clips):
         replaced.append(Path(dst).resolve())
         return real_replace(src, dst, *a, **k)
 
+    class BlockedSocket(socket.socket):  # a class, so modules that subclass it still import
+        def __init__(self, *a, **k):
+            refuse(*a)
+
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("socket", "create_connection", "getaddrinfo", "socketpair"):
+        mp.setattr(socket, "socket", BlockedSocket)
+        for name in ("create_connection", "getaddrinfo", "socketpair"):
             mp.setattr(socket, name, refuse)
         mp.setattr(os, "replace", recording_replace)
         cfg = AnalysisConfig(render=RenderConfig(blur_faces=True))
         result = analyze_video(p, clips / "out_private", cfg)
         with pytest.raises(OSError, match="blocked"):
             socket.create_connection(("example.org", 80))
-    attempts.pop()  # the check above
+        with pytest.raises(OSError, match="blocked"):
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    del attempts[-2:]  # the two checks above
     return p, result, attempts, replaced
 
 
@@ -723,6 +730,42 @@ def test_blur_faces_in_annotated_video(private_run):
     with av.open(str(result.out_dir / "annotated.mp4")) as c:
         first = next(c.decode(video=0)).to_ndarray(format="rgb24")
     assert np.abs(first[600:900, 450:700].astype(int) - originals[k][600:900, 450:700]).mean() < 6
+
+
+def _face_square(raw, i):
+    nose, ear = raw.xy[i, 0], raw.xy[i, 7]
+    if not (np.isfinite(nose).all() and np.isfinite(ear).all()):
+        return None
+    return (nose + ear) / 2, max(np.linalg.norm(nose - ear), 12.0)
+
+
+@pytest.mark.video
+def test_blur_faces_in_stills(private_run):
+    """Every key-frame still that shows the head shows it blurred (compared with the same crop of the clip)."""
+    src, result, _, _ = private_run
+    doc = json.loads((result.out_dir / "keyframes" / "keyframes.json").read_text())
+    raw, _ = load_track(result.out_dir / "track.npz")
+    frames = {st["frame"] for st in doc["stills"]}
+    originals = {fr.index: fr.image for fr in iter_frames(src) if fr.index in frames}
+    checked = 0
+    for st in doc["stills"]:
+        sq = _face_square(raw, st["frame"])
+        if sq is None or "crop_xywh" not in st:
+            continue
+        (cx, cy), r = sq
+        x, y, w, h = st["crop_xywh"]
+        k = st["scale"]
+        if not (x <= cx - r and cx + r <= x + w and y <= cy - r and cy + r <= y + h):
+            continue  # the head is not in this still
+        still = cv2.cvtColor(cv2.imread(str(result.out_dir / "keyframes" / st["file"])), cv2.COLOR_BGR2RGB)
+        xs0, ys0 = int((cx - r - x) * k), int((cy - r - y) * k)
+        xs1, ys1 = int((cx + r - x) * k), int((cy + r - y) * k)
+        face_still = cv2.cvtColor(still[ys0:ys1, xs0:xs1], cv2.COLOR_RGB2GRAY)
+        orig = originals[st["frame"]][int(cy - r):int(cy + r), int(cx - r):int(cx + r)]
+        face_orig = cv2.cvtColor(cv2.resize(orig, face_still.shape[::-1]), cv2.COLOR_RGB2GRAY)
+        assert _sharpness(face_still) < 0.1 * _sharpness(face_orig), st["file"]
+        checked += 1
+    assert checked >= 1, "no still shows the head: the test checked nothing"
 
 
 @pytest.mark.video
