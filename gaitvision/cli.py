@@ -19,6 +19,28 @@ __all__ = ["main"]
 _VIEWS = ("auto", "side-left", "side-right", "rear", "front")
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, but got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, but got {text!r}")
+    return value
+
+
+def _session_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--patient-name", default=None, help="shown in the report header (optional)")
+    p.add_argument("--note", default=None, help="a note for the report header (optional)")
+    p.add_argument("--speed", default=None, metavar="SPEED",
+                   help="treadmill speed as you want it shown, e.g. '10 km/h' (optional)")
+
+
+def _session(args: argparse.Namespace) -> dict[str, str]:
+    pairs = (("patient_name", args.patient_name), ("note", args.note), ("treadmill_speed", args.speed))
+    return {k: v for k, v in pairs if v}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gaitvision",
@@ -45,10 +67,41 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-video", action="store_true", help="skip the annotated video")
     a.add_argument("--full-resolution", action="store_true",
                    help="annotated video at the clip's resolution (default: long side <= 1280 px)")
+    a.add_argument("--capture-fps", type=_positive_float, default=None, metavar="FPS",
+                   help="frame rate the clip was filmed at, for slow motion saved for normal "
+                   "playback (e.g. 240 for a 240 fps clip that plays at 30 fps); default: from the "
+                   "file's metadata when it says so, else the clip's own timestamps")
+    a.add_argument("--blur-faces", action="store_true",
+                   help="blur the runner's face in every image written (video, stills, report)")
     a.add_argument("--overwrite", action="store_true",
                    help="replace an analysis of another clip found in --out")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+    _session_options(a)
+    r = sub.add_parser(
+        "report",
+        help="re-render the report of a finished analysis (no pose model)",
+        description="Rebuild keyframes/, plots/ and report.html in an analysis folder from its "
+        "summary.json, steps.csv and track.npz, without running the pose model.",
+    )
+    r.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="folder written by `gaitvision analyze`")
+    r.add_argument("--clip", type=Path, default=None,
+                   help="the analysed clip, if it has moved (needed for the stills)")
+    _session_options(r)
+    r.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+    c = sub.add_parser(
+        "compare",
+        help="compare two analyses of the same patient",
+        description="Write compare.html and compare.json: the metrics of two sessions side by side; "
+        "a change is flagged real only when larger than the smallest detectable change.",
+    )
+    c.add_argument("out_a", type=Path, metavar="OUT_A", help="earlier analysis folder")
+    c.add_argument("out_b", type=Path, metavar="OUT_B", help="later analysis folder")
+    c.add_argument("--out", type=Path, required=True, help="folder for the comparison page")
+    c.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+    from .synth.cli import add_synth_parser  # stdlib only; torch loads when a clip renders
+
+    add_synth_parser(sub)
     sub.add_parser("info", help="show versions and the pose model")
     return p
 
@@ -105,14 +158,33 @@ def _analyze(args: argparse.Namespace) -> int:
 
     out = args.out or Path("gaitvision-out") / args.clip.stem
     render = RenderConfig(video=not args.no_video,
-                          max_long_side_px=100000 if args.full_resolution else 1280)
-    config = AnalysisConfig(view=args.view, use_cache=not args.no_cache, render=render)
+                          max_long_side_px=100000 if args.full_resolution else 1280,
+                          blur_faces=args.blur_faces)
+    config = AnalysisConfig(view=args.view, use_cache=not args.no_cache, render=render,
+                            capture_fps=args.capture_fps)
     update, close = _progress_bar(args.quiet)
     try:
-        result = analyze_video(args.clip, out, config, overwrite=args.overwrite, progress=update)
+        result = analyze_video(args.clip, out, config, overwrite=args.overwrite, progress=update,
+                               session=_session(args) or None)
     finally:
         close()
     _print_result(result.summary, result.out_dir)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import rebuild_report
+
+    files = rebuild_report(args.out_dir, clip=args.clip, session=_session(args) or None)
+    print(f"report: {files.report}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .report import write_comparison
+
+    page = write_comparison(args.out_a, args.out_b, args.out)
+    print(f"comparison: {page}")
     return 0
 
 
@@ -161,6 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "synth":
+            from .synth.cli import run_synth
+
+            return run_synth(args)
         return _info()
     except GaitvisionError as err:
         if verbose:
@@ -170,6 +250,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gaitvision: interrupted; no complete analysis was written.", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: still one line, and no half-written results
+        if verbose:
+            raise
+        first = (str(err).splitlines() or [""])[0]
+        print(f"gaitvision: internal error ({err.__class__.__name__}: {first}); no complete analysis "
+              "was written. Run again with --verbose and report the message.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

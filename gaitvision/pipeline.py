@@ -20,14 +20,24 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, recording
 from .config import AnalysisConfig
-from .errors import InvalidTrackError, OutputError
+from .errors import (
+    ConfigError,
+    GaitvisionError,
+    InsufficientDataError,
+    InvalidTrackError,
+    OutputError,
+    PoseEstimationError,
+)
 from .io._atomic import write_json, write_text
 from .io.pose import MODEL_NAME, model_version, track_video
 from .io.tracks import file_fingerprint, load_track, save_track
 from .io.video import VideoMeta, probe_video
+from .keyframes import FrameFilter
 from .processing import Measurement, measure_track
+from .report import write_report
+from .report.build import face_blur_filter
 from .render import render_video
 from .track import LandmarkTrack
 
@@ -42,6 +52,14 @@ STEP_COLUMNS = (
 )
 
 OUTPUT_FILES = ("track.npz", "annotated.mp4", "steps.csv", "summary.json")
+#: Outputs of a previous run removed before a new one (summary.json first,
+#: so a folder never looks complete while it holds a mix of two runs);
+#: track.npz is kept: it is reused only if it matches the clip.
+_STALE_FILES = ("summary.json", "steps.csv", "annotated.mp4", "report.html")
+_STALE_DIRS = ("keyframes", "plots")
+
+#: Shorter clips cannot give 3 steps per side (running is ~3 steps/s).
+MIN_DURATION_S = 2.0
 
 Progress = Callable[[str, int, int], None]
 
@@ -58,17 +76,29 @@ class AnalysisResult:
 
 
 def _prepare_out_dir(out_dir: Path, video: Path, fingerprint: str, overwrite: bool) -> None:
+    if out_dir.resolve() == video.resolve() or any(
+        (out_dir / n).resolve() == video.resolve() for n in OUTPUT_FILES
+    ):
+        raise OutputError(
+            f"{out_dir}: writing there would overwrite the input clip {video.name}; choose another --out."
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder; choose another --out.")
-    outputs = [out_dir / n for n in OUTPUT_FILES]
-    if out_dir.resolve() == video.resolve() or any(p.resolve() == video.resolve() for p in outputs):
-        raise OutputError(f"{out_dir}: writing there would overwrite the input clip; choose another --out.")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OutputError(f"{out_dir}: cannot create the output folder ({err.strerror}).") from err
-    if not os.access(out_dir, os.W_OK):
-        raise OutputError(f"{out_dir}: the output folder is not writable.")
+        raise OutputError(
+            f"{out_dir}: cannot create the output folder ({err.strerror or err}); choose another --out."
+        ) from err
+    # os.access() says yes to root and on some network drives: really try
+    probe = out_dir / f".gaitvision-write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise OutputError(
+            f"{out_dir}: the output folder is not writable ({err.strerror or err}); choose another --out."
+        ) from err
     old = out_dir / "summary.json"
     if old.exists() and not overwrite:
         import json
@@ -82,6 +112,35 @@ def _prepare_out_dir(out_dir: Path, video: Path, fingerprint: str, overwrite: bo
                 f"{out_dir}: holds the analysis of another clip; pass --overwrite to replace it "
                 "or choose another --out."
             )
+
+
+def _clear_previous_outputs(out_dir: Path) -> None:
+    """Remove a previous run's results (not its track cache), summary first."""
+    was_ours = (out_dir / "summary.json").exists()
+    for name in _STALE_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    if was_ours:
+        for d in _STALE_DIRS:
+            if (out_dir / d).is_dir():
+                for f in (out_dir / d).iterdir():
+                    if f.is_file() and f.suffix in (".png", ".json", ".svg", ".csv"):
+                        f.unlink(missing_ok=True)
+
+
+def _capture_rate(meta: VideoMeta, config: AnalysisConfig) -> tuple[float | None, str]:
+    """The capture frame rate to rescale time with, and where it came from."""
+    if config.capture_fps is not None:
+        playback = meta.fps_mean
+        if math.isfinite(playback) and config.capture_fps < 0.9 * playback:
+            raise ConfigError(
+                f"--capture-fps {config.capture_fps:g} is lower than the clip's own frame rate "
+                f"({playback:.0f} fps); it is for slow-motion clips saved for normal playback. "
+                "Leave it out for this clip."
+            )
+        return config.capture_fps, "--capture-fps"
+    if meta.capture_fps is not None:
+        return meta.capture_fps, f"metadata {meta.capture_fps_source}"
+    return None, "timestamps"
 
 
 def _steps_csv(measurement: Measurement) -> str:
@@ -106,10 +165,14 @@ def _steps_csv(measurement: Measurement) -> str:
     return buf.getvalue()
 
 
-def _input_block(meta: VideoMeta, track: LandmarkTrack, video: Path, fingerprint: str) -> dict[str, Any]:
+def _input_block(
+    meta: VideoMeta, track: LandmarkTrack, video: Path, fingerprint: str, *,
+    time_scale: float, capture_source: str,
+) -> dict[str, Any]:
     t = track.time_s
     dt = float(np.median(np.diff(t))) if t.size > 1 else 0.0
     duration = float(t[-1] + dt) if t.size else 0.0
+    playback_fps = track.fps_estimate()
     return {
         "path": str(video),
         "fingerprint": fingerprint,
@@ -117,10 +180,14 @@ def _input_block(meta: VideoMeta, track: LandmarkTrack, video: Path, fingerprint
         "height": track.frame_size_wh[1],
         "rotation_deg": meta.rotation_deg,
         "codec": meta.codec,
+        "pix_fmt": meta.pix_fmt,
         "frames": track.n_frames,
         "duration_s": round(duration, 4),
         "fps_mean": round(track.n_frames / duration, 3) if duration > 0 else None,
-        "capture_fps": round(track.fps_estimate(), 3),
+        "capture_fps": round(playback_fps / time_scale, 3),
+        "capture_fps_source": capture_source,
+        "slow_motion_factor": round(1 / time_scale, 4),
+        "real_duration_s": round(duration * time_scale, 4),
     }
 
 
@@ -131,6 +198,8 @@ def analyze_video(
     *,
     overwrite: bool = False,
     progress: Progress | None = None,
+    session: dict[str, Any] | None = None,
+    frame_filter: FrameFilter | None = None,
 ) -> AnalysisResult:
     """Analyse one treadmill clip and write every output into ``out_dir``.
 
@@ -148,6 +217,12 @@ def analyze_video(
     progress
         Called as ``progress(stage, done, total)`` during the pose pass
         (``"pose"``) and the rendering (``"render"``).
+    session
+        Optional report-header fields (``patient_name``, ``note``,
+        ``treadmill_speed``), stored in ``summary.json`` as ``session``.
+    frame_filter
+        ``(image, frame_index) -> image`` applied to every frame a still is
+        made from (e.g. face blurring); see :mod:`gaitvision.keyframes`.
 
     Raises
     ------
@@ -157,10 +232,61 @@ def analyze_video(
     config = config or AnalysisConfig()
     video = Path(video_path)
     meta = probe_video(video)
+    capture_fps, capture_source = _capture_rate(meta, config)
+    est_scale = meta.fps_mean / capture_fps if capture_fps and math.isfinite(meta.fps_mean) else 1.0
+    if math.isfinite(meta.duration_s) and meta.duration_s * est_scale < MIN_DURATION_S:
+        raise InsufficientDataError(
+            f"{video}: the clip lasts only {meta.duration_s * est_scale:.1f} s of running: too few steps "
+            f"to measure (at least 3 per side, about {MIN_DURATION_S:.0f} s, are needed). Record 20-30 s "
+            "of steady running."
+        )
     fingerprint = file_fingerprint(video)
     out = Path(out_dir)
+    created = not out.exists()
     _prepare_out_dir(out, video, fingerprint, overwrite)
+    try:
+        return _run(video, out, meta, fingerprint, config, capture_fps, capture_source, progress,
+                    session=session, frame_filter=frame_filter)
+    except GaitvisionError as err:
+        _tidy_failed(out, created)
+        if isinstance(err, (PoseEstimationError, InsufficientDataError)) and str(video) not in str(err):
+            raise type(err)(f"{video}: {err}") from err  # one line naming the file
+        raise
+    except OSError as err:  # disk full, folder removed...: a failed write, said plainly
+        _tidy_failed(out, created)
+        raise OutputError(
+            f"{out}: writing the results failed ({err.strerror or err}); nothing complete was written. "
+            "Check the free disk space and the folder."
+        ) from err
+    except BaseException:
+        _tidy_failed(out, created)
+        raise
+
+
+def _tidy_failed(out: Path, created: bool) -> None:
+    """After a failure: never leave a summary; remove the folder if we made it and it is empty."""
     (out / "summary.json").unlink(missing_ok=True)
+    if created:
+        try:
+            out.rmdir()  # only succeeds if empty (a cached track.npz is kept)
+        except OSError:
+            pass
+
+
+def _run(
+    video: Path,
+    out: Path,
+    meta: VideoMeta,
+    fingerprint: str,
+    config: AnalysisConfig,
+    capture_fps: float | None,
+    capture_source: str,
+    progress: Progress | None,
+    *,
+    session: dict[str, Any] | None = None,
+    frame_filter: FrameFilter | None = None,
+) -> AnalysisResult:
+    _clear_previous_outputs(out)
 
     track_path = out / "track.npz"
     track: LandmarkTrack | None = None
@@ -187,21 +313,57 @@ def analyze_video(
         save_track(track_path, track, source_fingerprint=fingerprint,
                    model_name=MODEL_NAME, model_version=model_version())
 
-    m = measure_track(
-        track, view=config.view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side
-    )
+    # the cached track keeps the container's time; slow motion is rescaled
+    # to real time here, so cadence and contact times are real-time values
+    time_scale = 1.0
+    if capture_fps is not None:
+        playback = track.fps_estimate()
+        if math.isfinite(playback) and playback > 0:
+            time_scale = playback / capture_fps
+    rt_track = track if time_scale == 1.0 else track.replace(time_s=track.time_s * time_scale)
+    rt_track, person = recording.follow_one_person(rt_track)
+
+    try:
+        m = measure_track(
+            rt_track, view=config.view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side
+        )
+    except InsufficientDataError as err:
+        why = recording.explain_no_steps(rt_track)
+        if why:
+            raise InsufficientDataError(f"{video}: {why}") from err
+        if capture_fps is None and track.fps_estimate() <= 61:
+            raise InsufficientDataError(
+                f"{err} If it is a slow-motion clip, pass --capture-fps with the rate it was "
+                "filmed at (e.g. 120 or 240)."
+            ) from err
+        raise
+    framing = recording.check_framing(rt_track, m.table.rows)
+    measured = recording.apply_framing(m.summary, framing)
+    measured["warnings"] = [*person.warnings, *measured["warnings"],
+                            *recording.gait_warnings(measured, slow_motion_known=capture_fps is not None)]
     if config.render.video:
         cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
-        render_video(video, out / "annotated.mp4", track=m.track, rows=m.table.rows,
-                     geometry=m.table.geometry, view=m.view.view, cfg=config.render, progress=cb2)
+        # the video plays in container time: draw with the container's timestamps
+        draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
+        render_video(video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
+                     geometry=m.table.geometry, view=m.view.view, cfg=config.render, progress=cb2,
+                     face_track=track)
     write_text(out / "steps.csv", _steps_csv(m))
     summary: dict[str, Any] = {
         "schema": SCHEMA,
         "gaitvision_version": __version__,
-        "input": _input_block(meta, track, video, fingerprint),
-        **m.summary,
+        "input": _input_block(meta, track, video, fingerprint, time_scale=time_scale,
+                              capture_source=capture_source),
+        **measured,
+        "runner": person.to_dict(),
         "pose_model": {"name": MODEL_NAME, "version": model_version()},
         "config": config.to_dict(),
     }
+    if session:
+        summary["session"] = {k: str(v) for k, v in session.items() if v not in (None, "")}
+    if frame_filter is None:  # --blur-faces: the stills too
+        frame_filter = face_blur_filter(out, summary)
+    # keyframes/, plots/, report.html (before summary.json: its presence means complete)
+    write_report(out, summary=summary, measurement=m, video_path=video, frame_filter=frame_filter)
     write_json(out / "summary.json", summary)
     return AnalysisResult(out, summary, m, from_cache, pose_seconds)
