@@ -139,14 +139,18 @@ def _print_result(summary: dict[str, Any], out_dir: Path) -> None:
         if key == "foot_strike_pattern":
             cells = [m.get(s, {}).get("pattern", "-") for s in ("left", "right")]
         else:
+            fmt = ".3f" if m.get("unit") in ("s", "fraction of stride") else ".1f"
             cells = [
-                f"{m[s]['median']:.1f} (n={m[s]['n']}{', low' if m[s]['confidence'] == 'low' else ''})"
-                if s in m else "-"
+                f"{m[s]['median']:{fmt}} (n={m[s]['n']}{', low' if m[s]['confidence'] == 'low' else ''})"
+                if isinstance(m.get(s), dict) and "median" in m[s] else "-"
                 for s in ("left", "right")
             ]
         lines.append(f"{key:34s} {cells[0]:>16s} {cells[1]:>16s}")
+    by_reason: dict[str, list[str]] = {}
     for key, why in summary["not_measurable"].items():
-        lines.append(f"{key:34s} not measurable: {why}")
+        by_reason.setdefault(str(why), []).append(key)
+    for why, keys in by_reason.items():
+        lines.append(f"not measurable ({why}): {', '.join(keys)}")
     for w in summary["warnings"]:
         lines.append(f"note: {w}")
     lines.append(f"outputs: {out_dir}")

@@ -68,6 +68,8 @@ class AnalysisConfig:
     #: playback (e.g. 240 for a 240 fps capture that plays at 30 fps). None:
     #: from the file's metadata when it says so, else the timestamps are real time.
     capture_fps: float | None = None
+    #: Processes for the pose pass (None: one per CPU core; 1: sequential).
+    workers: int | None = None
     filtering: FilterConfig = field(default_factory=FilterConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
 
@@ -79,6 +81,8 @@ class AnalysisConfig:
             )
         if self.capture_fps is not None:
             _check_positive("capture_fps", self.capture_fps)
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"workers must be >= 1, but got {self.workers!r}.")
         if self.min_steps_per_side < 1:
             raise ConfigError(f"min_steps_per_side must be >= 1, but got {self.min_steps_per_side!r}.")
 

@@ -30,16 +30,19 @@ from .errors import (
     OutputError,
     PoseEstimationError,
 )
-from .io._atomic import write_json, write_text
-from .io.pose import MODEL_NAME, model_version, track_video
+from .io._atomic import atomic_path, write_json, write_text
+from .io.parallel import track_video_parallel
+from .io.pose import MODEL_NAME, model_version
 from .io.tracks import file_fingerprint, load_track, save_track
 from .io.video import VideoMeta, probe_video
 from .keyframes import FrameFilter
+from .pelvis_image import PelvisImageSeries, measure_pelvis_video
 from .processing import Measurement, measure_track
 from .report import write_report
 from .report.build import face_blur_filter
 from .render import render_video
 from .track import LandmarkTrack
+from .view import classify_view
 
 __all__ = ["AnalysisResult", "analyze_video", "STEP_COLUMNS"]
 
@@ -51,7 +54,7 @@ STEP_COLUMNS = (
     "contact_time_s", "step_time_s", "confidence",
 )
 
-OUTPUT_FILES = ("track.npz", "annotated.mp4", "steps.csv", "summary.json")
+OUTPUT_FILES = ("track.npz", "pelvis.npz", "annotated.mp4", "steps.csv", "summary.json", "report.html")
 #: Outputs of a previous run removed before a new one (summary.json first,
 #: so a folder never looks complete while it holds a mix of two runs);
 #: track.npz is kept: it is reused only if it matches the clip.
@@ -263,6 +266,34 @@ def analyze_video(
         raise
 
 
+def _pelvis_series(
+    video: Path, out: Path, track: LandmarkTrack, fingerprint: str, config: AnalysisConfig
+) -> PelvisImageSeries | None:
+    """The image-based pelvis line of a rear/front clip, cached in ``pelvis.npz``.
+
+    One extra decoding pass (no pose model), only for frontal views; reused
+    on a re-run of the same clip like ``track.npz``.
+    """
+    view = config.view if config.view != "auto" else classify_view(track).view
+    if view.startswith("side"):
+        return None
+    path = out / "pelvis.npz"
+    if config.use_cache and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as d:
+                if str(d["source_fingerprint"]) == fingerprint:
+                    return PelvisImageSeries.from_arrays(
+                        {k: d[k] for k in d.files if k != "source_fingerprint"}
+                    )
+        except (OSError, KeyError, ValueError) as err:
+            logger.warning("Ignoring unreadable cached pelvis line: %s", err)
+    series = measure_pelvis_video(video, track)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, source_fingerprint=np.array(fingerprint), **series.to_arrays())
+    return series
+
+
 def _tidy_failed(out: Path, created: bool) -> None:
     """After a failure: never leave a summary; remove the folder if we made it and it is empty."""
     (out / "summary.json").unlink(missing_ok=True)
@@ -308,7 +339,7 @@ def _run(
     if track is None:
         t0 = time.perf_counter()
         cb = (lambda done: progress("pose", done, meta.frames)) if progress else None
-        track = track_video(video, progress=cb)
+        track = track_video_parallel(video, workers=config.workers, progress=cb)
         pose_seconds = time.perf_counter() - t0
         save_track(track_path, track, source_fingerprint=fingerprint,
                    model_name=MODEL_NAME, model_version=model_version())
@@ -323,9 +354,11 @@ def _run(
     rt_track = track if time_scale == 1.0 else track.replace(time_s=track.time_s * time_scale)
     rt_track, person = recording.follow_one_person(rt_track)
 
+    pelvis = _pelvis_series(video, out, rt_track, fingerprint, config)
     try:
         m = measure_track(
-            rt_track, view=config.view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side
+            rt_track, view=config.view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side,
+            pelvis=pelvis,
         )
     except InsufficientDataError as err:
         why = recording.explain_no_steps(rt_track)

@@ -122,7 +122,18 @@ def test_rear_valgus_fppa(analyzed):
     assert f["left"]["median"] == pytest.approx(truth["L"]["fppa_peak_deg_2d"], abs=3.0)
     assert f["right"]["median"] == pytest.approx(truth["R"]["fppa_peak_deg_2d"], abs=3.0)
     assert f["left"]["median"] > f["right"]["median"]
-    assert s["metrics"]["pelvic_drop_peak_deg"]["source"] == "mediapipe_hips"
+
+
+@pytest.mark.parametrize("name", ["synthetic/rear_valgus_60fps.mp4", "synthetic/rear_neutral_30fps.mp4"])
+def test_pelvic_drop_from_the_image_end_to_end(analyzed, name):
+    """Issue 8 through the product path: the waistband line, not MediaPipe's hips, within 1.5 deg."""
+    s = analyzed(name).summary
+    truth = shared_truth(name.replace(".mp4", ".truth.json"))["summary"]
+    d = s["metrics"]["pelvic_drop_peak_deg"]
+    assert d["source"] == "waistband"
+    for side, S in (("left", "L"), ("right", "R")):
+        assert d[side]["median"] == pytest.approx(truth[S]["pelvic_drop_peak_deg_2d"], abs=1.5)
+    assert (analyzed(name).out_dir / "pelvis.npz").exists()
 
 
 @pytest.mark.parametrize("name", ["synthetic/rear_valgus_60fps.mp4", "synthetic/rear_neutral_30fps.mp4"])
