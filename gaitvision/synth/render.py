@@ -146,7 +146,8 @@ def render_clip(
                        "toe": Q @ (body.ref_vertices[body.tracked[toe_i]] - a)}
     truth = compute_truth(gm=gm, cam=cam, times=times, lm3d=L3, foot_min_z=fmin, foot_pts=foot_pts)
     uv = {i: cam.project(p)[0] for i, p in L3.items()}
-    slip = _contact_slip(fverts, fmin, gm.v, 1.0 / r.fps)
+    in_stance = {s: np.array([gm.phase(s, float(t)) < gm.g.duty_factor for t in times]) for s in ("L", "R")}
+    slip = _contact_slip(fverts, in_stance, gm.v, 1.0 / r.fps)
     doc = {
         "format": TRUTH_FORMAT,
         "spec": spec.to_dict(),
@@ -192,21 +193,22 @@ def _anny_version() -> str:
         return "?"
 
 
-def _contact_slip(fverts: dict[str, NDArray], fmin: dict[str, NDArray], v: float, dt: float
-                  ) -> dict[str, float]:
-    """How far the shoe's lowest points move relative to the belt between frames in contact."""
+def _contact_slip(fverts: dict[str, NDArray], in_stance: dict[str, NDArray], v: float, dt: float
+                  ) -> dict[str, float | None]:
+    """How far the shoe's lowest point moves relative to the belt between two frames of one stance.
+
+    For each pair of consecutive frames inside the same exact contact
+    interval, the displacement of the shoe's lowest vertex plus the belt's
+    travel (``v * dt``); zero means the shoe rolls on the belt without sliding.
+    """
     slips = []
     for s in ("L", "R"):
-        V, m = fverts[s], fmin[s]
-        for k in range(len(m) - 1):
-            if m[k] > 0.003 or m[k + 1] > 0.003:
+        V, st = fverts[s], in_stance[s]
+        for k in range(len(st) - 1):
+            if not (st[k] and st[k + 1]):
                 continue
-            low = V[k, :, 2] < m[k] + 0.001
-            if not low.any():
-                continue
-            dx = V[k + 1, low, 0] - V[k, low, 0] + v * dt
-            dy = V[k + 1, low, 1] - V[k, low, 1]
-            slips.append(float(np.median(np.hypot(dx, dy))))
+            j = int(np.argmin(V[k, :, 2]))
+            slips.append(float(np.hypot(V[k + 1, j, 0] - V[k, j, 0] + v * dt, V[k + 1, j, 1] - V[k, j, 1])))
     if not slips:
         return {"max_contact_slip_mm_per_frame": None, "median_contact_slip_mm_per_frame": None}
     a = np.array(slips) * 1000
