@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import butter, sosfiltfilt
 
-from .errors import ConfigError, GaitvisionWarning
+from .errors import ConfigError
 from .track import LandmarkTrack
 
 __all__ = ["interpolate_gaps", "lowpass", "lowpass_signal", "mask_low_confidence"]
@@ -133,31 +133,34 @@ def reject_outliers(
     1–3 frame jumps where the pose model puts one ankle on top of the other
     (metrics.md, "Expect left/right swaps"). Follow with
     :func:`interpolate_gaps`.
+
+    The window is converted to frames at the clip's median frame interval
+    (vectorised; on a variable-frame-rate clip it spans ``± window_s`` on
+    average). At least 3 finite samples are needed for a verdict.
     """
     if window_s <= 0:
         raise ConfigError(f"window_s must be > 0, but got {window_s}.")
     t = track.time_s
     names = track.landmark_names if landmarks is None else landmarks
     xy = track.xy.copy()
+    if t.size < 3:
+        return track
+    half = max(1, int(round(window_s / float(np.median(np.diff(t))))))
     for name in names:
         j = track.landmark_names.index(name)
         bad = np.zeros(len(t), dtype=bool)
         for k in range(2):
             v = track.xy[:, j, k]
-            lo = np.searchsorted(t, t - window_s, side="left")
-            hi = np.searchsorted(t, t + window_s, side="right")
-            for i in range(len(t)):
-                if not np.isfinite(v[i]):
-                    continue
-                w = v[lo[i] : hi[i]]
-                w = w[np.isfinite(w)]
-                if w.size < 3:
-                    continue
-                med = np.median(w)
-                sigma = 1.4826 * np.median(np.abs(w - med))
-                dev = abs(v[i] - med)
-                if dev > n_sigma * sigma and dev > min_threshold_px:
-                    bad[i] = True
+            padded = np.concatenate([np.full(half, np.nan), v, np.full(half, np.nan)])
+            win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+            enough = np.isfinite(win).sum(axis=1) >= 3
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+                med = np.nanmedian(win, axis=1)
+                sigma = 1.4826 * np.nanmedian(np.abs(win - med[:, None]), axis=1)
+            dev = np.abs(v - med)
+            with np.errstate(invalid="ignore"):
+                bad |= enough & np.isfinite(v) & (dev > n_sigma * sigma) & (dev > min_threshold_px)
         xy[bad, j, :] = np.nan
     return track.replace(xy=xy)
 

@@ -317,13 +317,13 @@ def test_long_clip_memory_stays_bounded(tmp_path, monkeypatch):
 
     clip = write_clip(tmp_path / "long.mp4", frames())
 
-    def fake_track_video(path, *, progress=None):
+    def fake_track_video(path, *, workers=None, progress=None):
         times = np.array([fr.time_s for fr in iter_frames(path)])  # stream: frames are dropped
         tr, _ = make_side_track(time_s=times, cadence_spm=170)
         sx, sy = w / tr.frame_size_wh[0], h / tr.frame_size_wh[1]
         return tr.replace(xy=tr.xy * np.array([sx, sy]), frame_size_wh=(w, h))
 
-    monkeypatch.setattr(pipeline, "track_video", fake_track_video)
+    monkeypatch.setattr(pipeline, "track_video_parallel", fake_track_video)
     # the Hampel outlier filter takes ~4 ms per frame (40 s here); it works on
     # the small landmark arrays only, so it is skipped to keep this test short
     # (bench/long_clip.py runs everything)
