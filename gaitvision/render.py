@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ def render_video(
     idx = {n: track.landmark_names.index(n) for n in _PARTS}
     counts = {"left": 0, "right": 0}
     step_no = {}
+    starts = [o.start_s for o in overlays]
     for o in overlays:
         counts[o.row["side"]] += 1
         step_no[id(o)] = counts[o.row["side"]]
@@ -133,7 +135,9 @@ def render_video(
                 points = {n: pt(i, n) for n in _PARTS}
                 interp = {n: bool(track.interpolated[i, idx[n]]) for n in _PARTS}
                 skel.annotate(image, points=points, interpolated=interp)
-                for o in overlays:
+                # overlays are sorted and never overlap: at most one is on screen
+                k = bisect.bisect_right(starts, fr.time_s + 1e-9) - 1
+                for o in overlays[max(k, 0) : k + 1]:
                     if not (o.start_s - 1e-9 <= fr.time_s < o.end_s):
                         continue
                     r, f, side = o.row, o.frame, o.row["side"]
