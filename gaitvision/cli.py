@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="frame rate the clip was filmed at, for slow motion saved for normal "
                    "playback (e.g. 240 for a 240 fps clip that plays at 30 fps); default: from the "
                    "file's metadata when it says so, else the clip's own timestamps")
+    a.add_argument("--slow-motion", type=_positive_float, default=1.0, metavar="FACTOR",
+                   help="play the annotated video FACTOR times slower (e.g. 4 for a 120 fps clip "
+                   "shown at 30 fps); every frame is kept")
     a.add_argument("--blur-faces", action="store_true",
                    help="blur the runner's face in every image written (video, stills, report)")
     a.add_argument("--overwrite", action="store_true",
@@ -163,7 +166,7 @@ def _analyze(args: argparse.Namespace) -> int:
     out = args.out or Path("gaitvision-out") / args.clip.stem
     render = RenderConfig(video=not args.no_video,
                           max_long_side_px=100000 if args.full_resolution else 1280,
-                          blur_faces=args.blur_faces)
+                          blur_faces=args.blur_faces, slow_motion=max(1.0, args.slow_motion))
     config = AnalysisConfig(view=args.view, use_cache=not args.no_cache, render=render,
                             capture_fps=args.capture_fps)
     update, close = _progress_bar(args.quiet)

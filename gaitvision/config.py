@@ -52,9 +52,15 @@ class RenderConfig:
     #: Blur the runner's face in every image written (video, stills, report);
     #: see :mod:`gaitvision.privacy`.
     blur_faces: bool = False
+    #: Play the annotated video this many times slower than real time (1 =
+    #: real time). For high-frame-rate clips, e.g. 4 for a 120 fps clip
+    #: shown at 30 fps; every frame is kept, only the timestamps stretch.
+    slow_motion: float = 1.0
 
     def __post_init__(self) -> None:
         _check_positive("max_long_side_px", self.max_long_side_px)
+        if not self.slow_motion >= 1.0:
+            raise ConfigError(f"slow_motion must be >= 1, but got {self.slow_motion!r}.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -158,7 +158,7 @@ def render_video(
                             fppa_deg=r.get("knee_fppa_peak_deg"),
                         )
             stamp.annotate(image, frame_index=i, time_s=fr.time_s)
-            writer.write(image, fr.time_s)
+            writer.write(image, fr.time_s * cfg.slow_motion)
             if progress is not None:
                 progress(i + 1)
     return w, h

@@ -63,3 +63,20 @@ def test_help_documents_analyze(tmp_path):
 def test_usage_error_exit_code_2(tmp_path):
     proc = run_cli("analyze", "x.mp4", "--view", "sideways", cwd=tmp_path)
     assert proc.returncode == 2
+
+
+@pytest.mark.video
+def test_slow_motion_output_keeps_frames_and_stretches_time(tmp_path):
+    import av
+
+    from conftest import shared_clip
+
+    clip = shared_clip("synthetic/side_rfs_60fps.mp4")
+    out = tmp_path / "out"
+    proc = run_cli("analyze", clip, "--out", out, "--slow-motion", "4", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with av.open(str(out / "annotated.mp4")) as c:
+        s = c.streams.video[0]
+        n = sum(1 for _ in c.decode(s))
+        dur = float(s.duration * s.time_base)
+    assert n == 480 and dur == pytest.approx(4 * 8.0, rel=0.01)
