@@ -86,8 +86,8 @@ def main() -> None:
                 if key == "contact_time_s" and s["view"] in ("rear", "front"):
                     continue
                 rows.append((clip.name, key, side, tv, mv))
-            rows.append((clip.name, "IC |error| median (frames)", side, 0.0, ev[side][0]))
-            rows.append((clip.name, "TO |error| median (frames)", side, 0.0, ev[side][1]))
+            rows.append((clip.name, "IC abs. error, median (frames, vs exact time)", side, 0.0, ev[side][0]))
+            rows.append((clip.name, "TO abs. error, median (frames, vs exact time)", side, 0.0, ev[side][1]))
     real = args.shared / "real" / "treadmill_side_male_30fps.mp4"
     if real.exists():
         gt = json.loads(real.with_name("treadmill_side_male_30fps.groundtruth.json").read_text())
