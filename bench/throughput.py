@@ -84,7 +84,7 @@ def _one(mode: str, clip: str, out: str) -> dict:
         n = estimate_poses(iter_frames(clip)).n_frames
     else:
         video = mode != "analyze"
-        workers = 1 if mode.endswith("1core") else None
+        workers = 1 if mode.endswith("1core") else None  # None: one process per core
         cfg = AnalysisConfig(use_cache=(mode == "rerender"), render=RenderConfig(video=video), workers=workers)
         res = analyze_video(clip, out, cfg, overwrite=True)
         n = res.summary["input"]["frames"]
@@ -114,7 +114,10 @@ def main() -> None:
              f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
              "Every mode runs in a fresh process; `1core` modes are pinned to one core. "
              "`x clip` is wall time over clip duration (below 1.0 is faster than real time); "
-             "`x pose` is wall time over the one-core pose-only pass (the floor).", "",
+             "`x pose` is wall time over the one-core pose-only pass (the floor). "
+             f"Load average at the start: {os.getloadavg()[0]:.1f} (other work on the machine slows "
+             "the multi-process modes most). Peak RSS is the largest single process (the "
+             "parallel pose workers are not summed).", "",
              "| clip | mode | frames | wall s | fps | x clip | x pose | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     for label, clip in clips.items():

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--slow-motion", type=_positive_float, default=1.0, metavar="FACTOR",
                    help="play the annotated video FACTOR times slower (e.g. 4 for a 120 fps clip "
                    "shown at 30 fps); every frame is kept")
+    a.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes for the pose pass (default 1; 0 = one per CPU core; experimental)")
     a.add_argument("--blur-faces", action="store_true",
                    help="blur the runner's face in every image written (video, stills, report)")
     a.add_argument("--overwrite", action="store_true",
@@ -168,7 +170,7 @@ def _analyze(args: argparse.Namespace) -> int:
                           max_long_side_px=100000 if args.full_resolution else 1280,
                           blur_faces=args.blur_faces, slow_motion=max(1.0, args.slow_motion))
     config = AnalysisConfig(view=args.view, use_cache=not args.no_cache, render=render,
-                            capture_fps=args.capture_fps)
+                            capture_fps=args.capture_fps, workers=args.workers or None)
     update, close = _progress_bar(args.quiet)
     try:
         result = analyze_video(args.clip, out, config, overwrite=args.overwrite, progress=update,

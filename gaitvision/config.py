@@ -74,8 +74,11 @@ class AnalysisConfig:
     #: playback (e.g. 240 for a 240 fps capture that plays at 30 fps). None:
     #: from the file's metadata when it says so, else the timestamps are real time.
     capture_fps: float | None = None
-    #: Processes for the pose pass (None: one per CPU core; 1: sequential).
-    workers: int | None = None
+    #: Processes for the pose pass (1: sequential, the default; None: one per
+    #: CPU core). Splitting the clip in time is not yet shown to be faster
+    #: on a loaded 2-core machine, and the far leg's landmarks near segment
+    #: joins can differ from a sequential pass (issue 7, open).
+    workers: int | None = 1
     filtering: FilterConfig = field(default_factory=FilterConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
 
