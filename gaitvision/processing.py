@@ -97,7 +97,10 @@ def measure_track(
         angle_track, events, est, hip_widening=hip_widening, pelvis=None if side_view else pelvis,
         cutoff_hz=cfg.angle_cutoff_hz,
     )
-    summary = summarize(table, est, fps=raw.fps_estimate(), min_steps=min_steps_per_side)
+    summary = summarize(
+        table, est, fps=raw.fps_estimate(), min_steps=min_steps_per_side,
+        rhythm_period_s=events.stride_period_s,
+    )
     if n_swaps:
         summary["warnings"].append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
     return Measurement(est, events, table, summary, angle_track, n_swaps)
