@@ -513,8 +513,9 @@ def summarize(
                 "Pelvic drop is read from the waistband line; on rendered runners it read about 80% "
                 "of the true drop. PSIS markers are more accurate."
             )
+    hint = rhythm_period_s if math.isfinite(rhythm_period_s) and rhythm_period_s > 0 else None
     periods = {
-        side: stride_period_fit_s([r["ic_time_s"] for r in rows if r["side"] == side])
+        side: stride_period_fit_s([r["ic_time_s"] for r in rows if r["side"] == side], approx_period_s=hint)
         for side in ("left", "right")
     }
     valid = [p for p in periods.values() if math.isfinite(p)]

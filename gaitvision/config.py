@@ -33,6 +33,10 @@ class FilterConfig:
     outlier_window_s: float = 0.15
     event_cutoff_hz: float = 10.0
     angle_cutoff_hz: float = 15.0
+    #: Exchange the leg labels back where the pose model swapped them (side
+    #: views); runs of repaired frames longer than 0.12 s are undone (see
+    #: :func:`gaitvision.filtering.fix_leg_swaps`).
+    fix_leg_swaps: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_confidence <= 1:

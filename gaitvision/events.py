@@ -98,6 +98,9 @@ def stride_period_s(signal: NDArray[np.float64], time_s: NDArray[np.float64]) ->
     x = np.interp(grid, time_s[ok], signal[ok])
     x = x - x.mean()
     ac = np.correlate(x, x, mode="full")[x.size - 1 :]
+    # unbiased: each lag's sum has x.size - lag terms; without this the peak
+    # is pulled to shorter lags on short clips (-2.7 % on a 3 s clip)
+    ac = ac / (x.size - np.arange(x.size))
     ac /= ac[0] if ac[0] > 0 else 1.0
     lo = int(_MIN_STRIDE_S / dt)
     hi = min(int(_MAX_STRIDE_S / dt) + 1, ac.size - 1)

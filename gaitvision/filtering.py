@@ -165,7 +165,9 @@ def reject_outliers(
     return track.replace(xy=xy)
 
 
-def fix_leg_swaps(track: LandmarkTrack, *, margin: float = 0.5) -> tuple[LandmarkTrack, int]:
+def fix_leg_swaps(
+    track: LandmarkTrack, *, margin: float = 0.5, max_swap_s: float = 0.12
+) -> tuple[LandmarkTrack, int]:
     """Swap the left and right leg landmarks back where the model exchanged them.
 
     Walks forward in time, predicting each leg landmark from the two
@@ -174,6 +176,11 @@ def fix_leg_swaps(track: LandmarkTrack, *, margin: float = 0.5) -> tuple[Landmar
     better than the labels as given, by more than ``margin`` of the
     unswapped cost, the labels of that frame are exchanged. Decides per
     frame, on the leg's hip-to-toe landmarks together.
+
+    The pose model's swaps last a few frames (2-5 at 60 fps on rendered
+    runners); a run of "corrected" frames longer than ``max_swap_s`` means
+    the repair itself went wrong and carried bad labels forward, so such
+    runs are put back as observed.
 
     Returns
     -------
@@ -185,7 +192,7 @@ def fix_leg_swaps(track: LandmarkTrack, *, margin: float = 0.5) -> tuple[Landmar
     ri = [track.landmark_names.index(f"right_{p}") for p in parts]
     xy = track.xy.copy()
     conf = track.confidence.copy()
-    n_swapped = 0
+    swapped = np.zeros(len(xy), dtype=bool)
     for i in range(2, len(xy)):
         pred = 2 * xy[i - 1] - xy[i - 2]
         if not (np.all(np.isfinite(pred[li + ri])) and np.all(np.isfinite(xy[i, li + ri]))):
@@ -199,5 +206,12 @@ def fix_leg_swaps(track: LandmarkTrack, *, margin: float = 0.5) -> tuple[Landmar
         if swap < (1 - margin) * keep:
             xy[i, li + ri] = xy[i, ri + li]
             conf[i, li + ri] = conf[i, ri + li]
-            n_swapped += 1
+            swapped[i] = True
+    t = track.time_s
+    for start, end in _runs(swapped):
+        if t[end - 1] - t[start] > max_swap_s:
+            xy[start:end] = track.xy[start:end]
+            conf[start:end] = track.confidence[start:end]
+            swapped[start:end] = False
+    n_swapped = int(swapped.sum())
     return track.replace(xy=xy, confidence=conf), n_swapped

@@ -41,7 +41,7 @@ def clean_track(
     """Gate, un-swap, reject outliers and fill short gaps (no low-pass yet)."""
     tr = filtering.mask_low_confidence(raw, threshold=cfg.min_confidence)
     n_swaps = 0
-    if side_view:
+    if side_view and cfg.fix_leg_swaps:
         tr, n_swaps = filtering.fix_leg_swaps(tr)
     w, h = tr.frame_size_wh
     tr = filtering.reject_outliers(

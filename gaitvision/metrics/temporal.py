@@ -24,11 +24,12 @@ def cadence_spm(step_times_s: ArrayLike) -> float:
     return float(60.0 / st.mean())
 
 
-def stride_period_fit_s(ic_times_s: ArrayLike) -> float:
+def stride_period_fit_s(ic_times_s: ArrayLike, *, approx_period_s: float | None = None) -> float:
     """Stride period of one foot from its contact times, by least squares.
 
-    Each contact gets its stride number (rounded from the median interval,
-    so a missed contact does not break the count) and the period is the
+    Each contact gets its stride number (rounded from ``approx_period_s``,
+    e.g. the autocorrelation period, else from the median interval, so a
+    missed contact does not break the count) and the period is the
     slope of time against stride number. Unlike the mean interval, which
     depends only on the first and last contact, every contact counts, so
     a late or early event at either end of the clip barely moves it. NaN
@@ -38,8 +39,8 @@ def stride_period_fit_s(ic_times_s: ArrayLike) -> float:
     t = t[np.isfinite(t)]
     if t.size < 3:
         return float("nan")
-    med = float(np.median(np.diff(t)))
-    if med <= 0:
+    med = float(approx_period_s) if approx_period_s else float(np.median(np.diff(t)))
+    if not med > 0:
         return float("nan")
     k = np.round((t - t[0]) / med)
     if np.unique(k).size < 3:
