@@ -239,6 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_native_stderr()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # numerical warnings from numpy/scipy go to the log, shown only with --verbose;
+    # what matters to the PT is in summary.json's warnings and the one-line errors
+    logging.captureWarnings(True)
+    if not verbose:
+        logging.getLogger("py.warnings").setLevel(logging.ERROR)
     try:
         if args.command == "analyze":
             return _analyze(args)

@@ -219,9 +219,8 @@ def _side_view_events(
     for side in ("left", "right"):
         heel = track.landmark(f"{side}_heel")
         toe = track.landmark(f"{side}_foot_index")
-        leg = np.nanmedian(
-            np.linalg.norm(track.landmark(f"{side}_hip") - track.landmark(f"{side}_ankle"), axis=1)
-        )
+        hip_ankle = np.linalg.norm(track.landmark(f"{side}_hip") - track.landmark(f"{side}_ankle"), axis=1)
+        leg = float(np.nanmedian(hip_ankle)) if np.isfinite(hip_ankle).any() else float("nan")
         # Zeni: IC at the heel's most anterior position relative to the pelvis,
         # TO-window end at the toe's most posterior position.
         h = (heel[:, 0] - mh[:, 0]) * direction
