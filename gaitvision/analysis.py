@@ -372,7 +372,8 @@ def _exclude_outlier_step_times(rows: list[dict[str, Any]]) -> None:
     for r, v in zip(rows, st):
         if np.isfinite(v) and abs(v - med) > 0.35 * med:
             r["step_time_s"] = None
-            r["flight_time_s"] = None if "flight_time_s" in r else r.get("flight_time_s")
+            if "flight_time_s" in r:  # it ends at the same misplaced contact
+                r["flight_time_s"] = None
             r["excluded_reason"] = "; ".join(
                 x for x in (r["excluded_reason"], f"step time {v:.2f} s far from median {med:.2f} s") if x
             )

@@ -42,7 +42,7 @@ from .report import write_report
 from .report.build import face_blur_filter
 from .render import render_video
 from .track import LandmarkTrack
-from .view import classify_view
+from .view import resolve_view
 
 __all__ = ["AnalysisResult", "analyze_video", "STEP_COLUMNS"]
 
@@ -267,14 +267,13 @@ def analyze_video(
 
 
 def _pelvis_series(
-    video: Path, out: Path, track: LandmarkTrack, fingerprint: str, config: AnalysisConfig
+    video: Path, out: Path, track: LandmarkTrack, fingerprint: str, config: AnalysisConfig, *, view: str
 ) -> PelvisImageSeries | None:
     """The image-based pelvis line of a rear/front clip, cached in ``pelvis.npz``.
 
     One extra decoding pass (no pose model), only for frontal views; reused
     on a re-run of the same clip like ``track.npz``.
     """
-    view = config.view if config.view != "auto" else classify_view(track).view
     if view.startswith("side"):
         return None
     path = out / "pelvis.npz"
@@ -354,10 +353,11 @@ def _run(
     rt_track = track if time_scale == 1.0 else track.replace(time_s=track.time_s * time_scale)
     rt_track, person = recording.follow_one_person(rt_track)
 
-    pelvis = _pelvis_series(video, out, rt_track, fingerprint, config)
+    view = resolve_view(rt_track, config.view)
+    pelvis = _pelvis_series(video, out, rt_track, fingerprint, config, view=view.view)
     try:
         m = measure_track(
-            rt_track, view=config.view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side,
+            rt_track, view=view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side,
             pelvis=pelvis,
         )
     except InsufficientDataError as err:

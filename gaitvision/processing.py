@@ -6,7 +6,7 @@ outputs around it, and tests can run it on synthetic tracks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from . import filtering
@@ -16,7 +16,7 @@ from .errors import InsufficientDataError
 from .events import GaitEvents, detect_events
 from .pelvis_image import PelvisImageSeries
 from .track import LandmarkTrack
-from .view import ViewEstimate, classify_view
+from .view import ViewEstimate, resolve_view
 
 __all__ = ["Measurement", "clean_track", "measure_track"]
 
@@ -54,7 +54,7 @@ def clean_track(
 def measure_track(
     raw: LandmarkTrack,
     *,
-    view: str = "auto",
+    view: str | ViewEstimate = "auto",
     cfg: FilterConfig | None = None,
     min_steps_per_side: int = 3,
     hip_widening: float = MEDIAPIPE_HIP_WIDENING,
@@ -73,11 +73,7 @@ def measure_track(
         If fewer than ``min_steps_per_side`` steps are found on both sides.
     """
     cfg = cfg or FilterConfig()
-    est = classify_view(raw)
-    if view != "auto":
-        facing = {"side-left": "left", "side-right": "right", "rear": "away", "front": "toward"}[view]
-        near = {"side-left": "left", "side-right": "right"}.get(view)
-        est = replace(est, view=view, facing=facing, near_side=near)  # type: ignore[arg-type]
+    est = view if isinstance(view, ViewEstimate) else resolve_view(raw, view)
     side_view = est.view.startswith("side")
     clean, n_swaps = clean_track(raw, side_view=side_view, cfg=cfg)
     ev_track = filtering.lowpass(clean, cutoff_hz=cfg.event_cutoff_hz)

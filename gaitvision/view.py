@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,7 +11,7 @@ import numpy as np
 from .errors import InsufficientDataError
 from .track import LandmarkTrack
 
-__all__ = ["ViewEstimate", "View", "classify_view"]
+__all__ = ["ViewEstimate", "View", "classify_view", "resolve_view"]
 
 View = Literal["side-left", "side-right", "rear", "front"]
 VIEWS: tuple[str, ...] = ("side-left", "side-right", "rear", "front")
@@ -83,3 +84,17 @@ def classify_view(track: LandmarkTrack) -> ViewEstimate:
     if signed >= 0:
         return ViewEstimate("rear", "away", None, ratio, float(signed))
     return ViewEstimate("front", "toward", None, ratio, float(signed))
+
+
+def resolve_view(track: LandmarkTrack, view: str = "auto") -> ViewEstimate:
+    """The clip's view: classified (``"auto"``) or as the user set it.
+
+    A set side view fixes the facing and the near leg (a runner facing
+    image left shows the camera their left side).
+    """
+    est = classify_view(track)
+    if view == "auto":
+        return est
+    facing = {"side-left": "left", "side-right": "right", "rear": "away", "front": "toward"}[view]
+    near = {"side-left": "left", "side-right": "right"}.get(view)
+    return dataclasses.replace(est, view=view, facing=facing, near_side=near)  # type: ignore[arg-type]

@@ -14,18 +14,15 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from pathlib import Path
 
-import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
-from ..errors import PoseEstimationError, VideoReadError
+from ..errors import PoseEstimationError
 from ..track import LandmarkTrack
 from .pose import estimate_poses
-from .video import Frame, _check_path, _open, _rotation_k, probe_video
+from .video import _check_path, first_frame_time_s, iter_frames, probe_video
 
 __all__ = ["track_video_parallel"]
 
@@ -36,55 +33,6 @@ logger = logging.getLogger(__name__)
 MIN_PARALLEL_DURATION_S = 6.0
 
 _progress_counter = None
-
-
-def _first_time(p: Path) -> float:
-    container = _open(p)
-    try:
-        stream = container.streams.video[0]
-        for frame in container.decode(stream):
-            if frame.pts is not None and frame.time_base is not None:
-                return float(frame.pts * frame.time_base)
-            return float(frame.time or 0.0)
-    finally:
-        container.close()
-    raise VideoReadError(f"{p}: no video frame could be decoded.")
-
-
-def _frames_between(p: Path, t0: float, start_s: float, end_s: float) -> Iterator[Frame]:
-    """Upright frames with ``start_s <= time < end_s`` (time from the first frame).
-
-    Seeks to the keyframe at or before ``start_s`` and decodes from there,
-    converting only the frames it yields. ``Frame.index`` is -1 (the caller
-    numbers frames after merging).
-    """
-    container = _open(p)
-    try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        if start_s > 0 and stream.time_base is not None:
-            container.seek(int((start_s + t0) / stream.time_base), stream=stream, backward=True)
-        reformatter = VideoReformatter()
-        last_t = -np.inf
-        for frame in container.decode(stream):
-            if frame.pts is not None and frame.time_base is not None:
-                t = float(frame.pts * frame.time_base) - t0
-            else:
-                t = float(frame.time or 0.0) - t0
-            if t >= end_s:
-                break
-            if t < start_s or t <= last_t:
-                continue
-            last_t = t
-            image = reformatter.reformat(frame, format="rgb24").to_ndarray()
-            k = _rotation_k(getattr(frame, "rotation", 0) or 0)
-            if k:
-                image = np.ascontiguousarray(np.rot90(image, k))
-            yield Frame(index=-1, time_s=t, image=image)
-    except av.error.FFmpegError as err:
-        raise VideoReadError(f"{p}: decoding failed ({err}).") from err
-    finally:
-        container.close()
 
 
 def _init_worker(counter) -> None:  # pragma: no cover - runs in the worker
@@ -101,7 +49,7 @@ def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float
             with _progress_counter.get_lock():
                 _progress_counter.value += 1
 
-    frames = _frames_between(Path(path), t0, max(0.0, start_s - warmup_s), end_s)
+    frames = iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s, t0_s=t0)
     track = estimate_poses(frames, progress=tick, require_person=False)
     if track is None:
         return start_s, np.zeros(0), np.zeros((0, 33, 2)), np.zeros((0, 33)), None, False
@@ -144,7 +92,7 @@ def track_video_parallel(
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or not np.isfinite(meta.duration_s) or meta.duration_s < MIN_PARALLEL_DURATION_S:
         return track_video(p, progress=progress)
-    t0 = _first_time(p)
+    t0 = first_frame_time_s(p)
     bounds = np.linspace(0.0, meta.duration_s, workers + 1)
     bounds[-1] = np.inf
     ctx = mp.get_context("spawn")

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from ..errors import OutputError, VideoReadError
 
-__all__ = ["Frame", "VideoMeta", "VideoWriter", "iter_frames", "probe_video"]
+__all__ = ["Frame", "VideoMeta", "VideoWriter", "first_frame_time_s", "iter_frames", "probe_video"]
 
 logger = logging.getLogger(__name__)
 
@@ -271,12 +271,28 @@ def probe_video(path: str | os.PathLike[str]) -> VideoMeta:
         container.close()
 
 
-def iter_frames(path: str | os.PathLike[str]) -> Iterator[Frame]:
+def iter_frames(
+    path: str | os.PathLike[str],
+    *,
+    start_s: float = 0.0,
+    end_s: float = float("inf"),
+    t0_s: float | None = None,
+) -> Iterator[Frame]:
     """Yield the clip's frames one at a time, upright, with their time.
 
     ``time_s`` is the presentation timestamp relative to the first frame.
     Frames whose timestamp does not increase (duplicates some phones write)
     are skipped with a log message.
+
+    Parameters
+    ----------
+    start_s, end_s
+        Yield only frames with ``start_s <= time_s < end_s``; a positive
+        ``start_s`` seeks to the keyframe before it. ``Frame.index`` then
+        counts from 0 at the first frame yielded.
+    t0_s
+        The first frame's container time, needed with ``start_s > 0`` (a
+        seek skips the first frame); see :func:`first_frame_time_s`.
 
     Raises
     ------
@@ -288,7 +304,11 @@ def iter_frames(path: str | os.PathLike[str]) -> Iterator[Frame]:
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        t0: float | None = None
+        t0: float | None = t0_s
+        if start_s > 0:
+            if t0 is None:
+                raise ValueError("iter_frames: start_s > 0 needs t0_s (first_frame_time_s).")
+            container.seek(int((start_s + t0) / stream.time_base), stream=stream, backward=True)
         last_t = -np.inf
         index = 0
         skipped = 0
@@ -305,6 +325,10 @@ def iter_frames(path: str | os.PathLike[str]) -> Iterator[Frame]:
                 if t0 is None:
                     t0 = t
                 t -= t0
+                if t >= end_s:
+                    break
+                if t < start_s:
+                    continue
                 if t <= last_t:
                     skipped += 1
                     continue
@@ -331,6 +355,22 @@ def iter_frames(path: str | os.PathLike[str]) -> Iterator[Frame]:
             raise VideoReadError(f"{p}: no video frame could be decoded.")
     finally:
         container.close()
+
+
+def first_frame_time_s(path: str | os.PathLike[str]) -> float:
+    """Container time of the clip's first frame (the zero of ``Frame.time_s``)."""
+    p = _check_path(path)
+    container = _open(p)
+    try:
+        for frame in container.decode(container.streams.video[0]):
+            if frame.pts is not None and frame.time_base is not None:
+                return float(frame.pts * frame.time_base)
+            return float(frame.time or 0.0)
+    except av.error.FFmpegError as err:
+        raise VideoReadError(f"{p}: no video frame could be decoded ({_short(err)}).") from err
+    finally:
+        container.close()
+    raise VideoReadError(f"{p}: no video frame could be decoded.")
 
 
 class VideoWriter:
