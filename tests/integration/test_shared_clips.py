@@ -210,11 +210,15 @@ def test_real_clip_contact_time_and_duty_factor_bands(analyzed):
     assert 0.18 <= np.median(ct) <= 0.32
 
 
-@pytest.mark.xfail(strict=True, reason="at 30 fps 3 of 16 near-foot contacts read 0.33-0.34 s: the "
-                   "Zeni contact precedes the visible heel landing by ~1 frame on this real runner "
-                   "(issue 3, open)")
 def test_real_clip_every_contact_time_in_band(analyzed):
+    """Issue 3: every reported contact time, both feet, in 0.18-0.32 s.
+
+    One far-foot step (frames 135-138, toe-off 4 frames early where the near
+    foot swings past) is excluded as an outlier of that foot, not reported.
+    """
     res = analyzed(REAL)
+    excluded = [r for r in res.measurement.table.rows if r["excluded_reason"]]
+    assert len(excluded) <= 2, [(r["step"], r["excluded_reason"]) for r in excluded]
     ct = [r["contact_time_s"] for side in ("left", "right") for r in steps_of(res, side)
           if r["contact_time_s"] is not None]
     assert all(0.18 <= c <= 0.32 for c in ct), sorted(ct)
