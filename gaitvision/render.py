@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from .config import RenderConfig
@@ -122,13 +121,9 @@ def render_video(
         return track.xy[frame, idx[name]] * scale
 
     with VideoWriter(out_path, width=w, height=h, crf=cfg.crf, preset=cfg.preset) as writer:
-        for fr in iter_frames(video_path):
+        for fr in iter_frames(video_path, size_wh=(w, h)):
             i = fr.index
             image = fr.image
-            if image.shape[1] != w or image.shape[0] != h:
-                image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-            else:
-                image = image.copy()
             if faces is not None:
                 image = blur_box(image, faces[i] if i < len(faces) else None)
             if i < track.n_frames:

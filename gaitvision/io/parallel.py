@@ -1,8 +1,14 @@
-"""The pose pass on both cores: the clip split in time, one MediaPipe per process.
+"""The pose pass split in time over processes (opt-in; the default pass is threaded).
 
-The pose model is the floor of gaitvision's cost (one 720p frame takes
-~20-30 ms on one core here), so the pass is split into time segments, each
-decoded and tracked by its own process. Every worker seeks to its segment,
+The pose model is the floor of gaitvision's cost (one 720p-1080p frame takes
+~25-30 ms on one core here). By default both cores serve one sequential
+pass (the model's inference on several threads, decoding in FFmpeg's
+threads; see :func:`gaitvision.io.pose.track_video`), which gives exactly the
+sequential landmarks. This module is the other way, ``--workers N``: the
+clip is split into time segments, each decoded and tracked by its own
+process with a one-thread model. It is ~15 % faster on long clips but not
+identical: each worker's tracker starts from a fresh detection, so
+landmarks near the segment joins differ slightly from a sequential pass. Every worker seeks to its segment,
 starts ``overlap_s`` early so MediaPipe's tracker and landmark smoothing
 settle, and keeps only its own frames; decoding in each worker overlaps with
 inference in the others. Frames, timestamps and their order are the same
@@ -50,7 +56,9 @@ def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float
                 _progress_counter.value += 1
 
     frames = iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s, t0_s=t0)
-    track = estimate_poses(frames, progress=tick, require_person=False)
+    # one inference thread per worker: XNNPACK threads spin while waiting,
+    # and more of them than cores stalls the workers
+    track = estimate_poses(frames, threads=1, progress=tick, require_person=False)
     if track is None:
         return start_s, np.zeros(0), np.zeros((0, 33, 2)), np.zeros((0, 33)), None, False
     keep = track.time_s >= start_s
@@ -63,6 +71,7 @@ def track_video_parallel(
     *,
     workers: int | None = None,
     warmup_s: float = 1.0,
+    threads: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LandmarkTrack:
     """Run the pose model on every frame of a clip, using several processes.
@@ -77,6 +86,9 @@ def track_video_parallel(
     warmup_s
         How long before its segment each worker starts tracking, so the
         tracker has locked on by the first frame it keeps.
+    threads
+        Inference threads for the sequential pass (``workers`` 1); each
+        worker process uses one.
     progress
         Called with the number of frames done so far, from the main process.
 
@@ -91,7 +103,7 @@ def track_video_parallel(
     meta = probe_video(p)
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or not np.isfinite(meta.duration_s) or meta.duration_s < MIN_PARALLEL_DURATION_S:
-        return track_video(p, progress=progress)
+        return track_video(p, threads=threads, progress=progress)
     t0 = first_frame_time_s(p)
     bounds = np.linspace(0.0, meta.duration_s, workers + 1)
     bounds[-1] = np.inf

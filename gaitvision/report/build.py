@@ -210,6 +210,7 @@ def write_report(
     video_path: str | os.PathLike[str] | None = None,
     frame_filter: FrameFilter | None = None,
     session: Mapping[str, Any] | None = None,
+    with_video: bool | None = None,
 ) -> ReportFiles:
     """Write ``keyframes/``, ``plots/`` and ``report.html`` into ``out_dir``.
 
@@ -231,6 +232,10 @@ def write_report(
     session
         Header fields (``patient_name``, ``note``, ``treadmill_speed``);
         defaults to ``summary["session"]``.
+    with_video
+        Whether the page shows ``annotated.mp4``; None: if the file is
+        there. The pipeline says True while the video is still being
+        written beside the report.
     """
     from ..keyframes import stored_geometry, write_keyframes
 
@@ -267,7 +272,9 @@ def write_report(
     plot_figs = [Figure(_png(p), "image/png", cap, p.stem.replace("_", " "),
                         "" if printed else "screen-only")
                  for p, cap, printed in written]
-    video = "annotated.mp4" if (folder.path / "annotated.mp4").exists() else None
+    if with_video is None:
+        with_video = (folder.path / "annotated.mp4").exists()
+    video = "annotated.mp4" if with_video else None
     page = render_report(folder, stills=stills, plots=plot_figs, video_file=video, session=session)
     report = folder.path / "report.html"
     write_text(report, page)

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -148,3 +149,18 @@ def test_decoded_frames_equal_pyav_conversion(tmp_path):
         ref = [np.rot90(f.to_ndarray(format="rgb24"), 1) for f in c.decode(video=0)]
     ours = [fr.image for fr in iter_frames(p)]
     assert len(ours) == len(ref) and all(np.array_equal(a, b) for a, b in zip(ours, ref))
+
+
+@pytest.mark.parametrize("rotate_deg", [0, 90])
+def test_scaled_decoding_is_upright_and_matches_a_resize(tmp_path, rotate_deg):
+    """size_wh scales in FFmpeg's conversion: upright size, same picture as resizing afterwards."""
+    p = encode_clip(tmp_path / "c.mp4", _frames(w=128, h=96), rotate_deg=rotate_deg)
+    full = [fr.image for fr in iter_frames(p)]
+    h, w = full[0].shape[:2]
+    small = list(iter_frames(p, size_wh=(w // 2, h // 2)))
+    assert len(small) == len(full)
+    for fr, big in zip(small, full):
+        assert fr.image.shape == (h // 2, w // 2, 3)
+        ref = cv2.resize(big, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        assert np.abs(fr.image.astype(int) - ref).mean() < 4
+        assert fr.image.flags.writeable  # the renderer draws on it in place
