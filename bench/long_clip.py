@@ -19,45 +19,33 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fixtures.clips import write_clip  # noqa: E402
-from fixtures.synthetic import make_side_track  # noqa: E402
+from fixtures.clips import moving_bar_frames, stub_pose_pass, write_clip  # noqa: E402
 
 import gaitvision.pipeline as pipeline  # noqa: E402
-from gaitvision.io.video import iter_frames  # noqa: E402
-
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
-
 
 def main(minutes: float = 5.0, size: str = "144x256", fps: float = 30.0) -> None:
     w, h = (int(v) for v in size.split("x"))
     n = int(minutes * 60 * fps)
     stages: dict[str, float] = {}
 
-    def frames():
-        img = np.full((h, w, 3), 100, np.uint8)
-        for i in range(n):
-            img[:, :] = 100
-            img[(i * 3) % h : (i * 3) % h + 8, :] = 200
-            yield img, i / fps
+    stub = stub_pose_pass(w, h)
 
-    def fake_track_video(path, *, progress=None):
+    def fake_pose_pass(path, **kwargs):
         t0 = time.perf_counter()
-        times = np.array([fr.time_s for fr in iter_frames(path)])
-        tr, _ = make_side_track(time_s=times, cadence_spm=170)
+        tr = stub(path, **kwargs)
         stages["decode (pose pass, model stubbed)"] = time.perf_counter() - t0
-        return tr.replace(xy=tr.xy * np.array([w / 720, h / 1280]), frame_size_wh=(w, h))
+        return tr
 
-    pipeline.track_video = fake_track_video
+    pipeline.track_video_parallel = fake_pose_pass
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        clip = write_clip(Path(tmp) / "long.mp4", frames())
+        clip = write_clip(Path(tmp) / "long.mp4", moving_bar_frames(n, width=w, height=h, fps=fps))
         print(f"wrote {n} frames {w}x{h} in {time.perf_counter() - t0:.1f} s")
         base = peak = rss_mb()
         done = threading.Event()
@@ -88,7 +76,6 @@ def main(minutes: float = 5.0, size: str = "144x256", fps: float = 30.0) -> None
     print(f"{'total':36s} {total:7.1f} s   cadence {r.summary['cadence_spm']}")
     print(f"memory: {base:.0f} MB before, peak {peak:.0f} MB (+{peak - base:.0f} MB); "
           f"the decoded frames would take {n * w * h * 3 / 2**20:.0f} MB")
-
 
 if __name__ == "__main__":
     main(*(float(a) if i != 1 else a for i, a in enumerate(sys.argv[1:])))

@@ -301,32 +301,16 @@ def test_long_clip_memory_stays_bounded(tmp_path, monkeypatch):
     (growth allowed: 250 MB, for the report's plots and the landmark arrays;
     measured ~110 MB).
     """
-    from fixtures.synthetic import make_side_track
+    from fixtures.clips import moving_bar_frames, stub_pose_pass
 
     import gaitvision.pipeline as pipeline
 
     fps, n = 30.0, 9000
     w, h = 144, 256
-
-    def frames():
-        img = np.full((h, w, 3), 100, np.uint8)
-        for i in range(n):
-            img[:, :] = 100
-            img[(i * 3) % h : (i * 3) % h + 8, :] = 200
-            yield img, i / fps
-
-    clip = write_clip(tmp_path / "long.mp4", frames())
-
-    def fake_track_video(path, *, workers=None, progress=None):
-        times = np.array([fr.time_s for fr in iter_frames(path)])  # stream: frames are dropped
-        tr, _ = make_side_track(time_s=times, cadence_spm=170)
-        sx, sy = w / tr.frame_size_wh[0], h / tr.frame_size_wh[1]
-        return tr.replace(xy=tr.xy * np.array([sx, sy]), frame_size_wh=(w, h))
-
-    monkeypatch.setattr(pipeline, "track_video_parallel", fake_track_video)
-    # the Hampel outlier filter takes ~4 ms per frame (40 s here); it works on
-    # the small landmark arrays only, so it is skipped to keep this test short
-    # (bench/long_clip.py runs everything)
+    clip = write_clip(tmp_path / "long.mp4", moving_bar_frames(n, width=w, height=h, fps=fps))
+    monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h))
+    # the outlier filter works on the small landmark arrays only; it is
+    # skipped to keep this test short (bench/long_clip.py runs everything)
     import gaitvision.filtering as filtering
 
     monkeypatch.setattr(filtering, "reject_outliers", lambda tr, **kw: tr)
