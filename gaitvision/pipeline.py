@@ -147,15 +147,17 @@ def _capture_rate(meta: VideoMeta, config: AnalysisConfig) -> tuple[float | None
     return None, "timestamps"
 
 
-def _steps_csv(measurement: Measurement) -> str:
+def _steps_csv(measurement: Measurement, rows: list[dict[str, Any]]) -> str:
     table = measurement.table
     extra = [k for k in ("foot_strike_pattern", "midstance_frame", "knee_fppa_peak_frame",
-                         "pelvic_drop_peak_frame") if table.rows and k in table.rows[0]]
-    cols = list(STEP_COLUMNS) + list(table.metric_keys) + extra + ["excluded_reason"]
+                         "pelvic_drop_peak_frame") if rows and k in rows[0]]
+    # a metric that is also a step column (contact and step time) is written once
+    cols = list(dict.fromkeys([*STEP_COLUMNS, *table.metric_keys, *extra, "excluded_reason",
+                               "framing_note"]))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
-    for r in table.rows:
+    for r in rows:
         out = []
         for c in cols:
             v = r.get(c)
@@ -373,10 +375,11 @@ def _run(
             ) from err
         raise
     framing = recording.check_framing(rt_track, m.table.rows)
+    rows = recording.apply_framing_to_steps(m.table.rows, framing)
     measured = recording.apply_framing(m.summary, framing)
     measured["warnings"] = [*person.warnings, *measured["warnings"],
                             *recording.gait_warnings(measured, slow_motion_known=capture_fps is not None)]
-    write_text(out / "steps.csv", _steps_csv(m))
+    write_text(out / "steps.csv", _steps_csv(m, rows))
     summary: dict[str, Any] = {
         "schema": SCHEMA,
         "gaitvision_version": __version__,
@@ -403,7 +406,7 @@ def _run(
             cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
             # the video plays in container time: draw with the container's timestamps
             draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
-            render_video(video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
+            render_video(video, out / "annotated.mp4", track=draw_track, rows=rows,
                          geometry=m.table.geometry, view=m.view.view, cfg=config.render,
                          progress=cb2, face_track=track)
         if report is not None:

@@ -25,6 +25,7 @@ __all__ = [
     "FramingCheck",
     "PersonCheck",
     "apply_framing",
+    "apply_framing_to_steps",
     "check_framing",
     "explain_no_steps",
     "follow_one_person",
@@ -219,6 +220,35 @@ def check_framing(
             "head to toe, in view and some margin around it."
         )
     return FramingCheck(part_outside, part_edges, not_measurable, low, cadence_reason, warnings)
+
+
+def apply_framing_to_steps(rows: list[dict[str, Any]], check: FramingCheck) -> list[dict[str, Any]]:
+    """Return copies of the per-step rows with the framing check applied.
+
+    The values of a side that :func:`check_framing` found not measurable are
+    blanked (None) in every step of that side, so ``steps.csv``, the
+    annotated video and the stills never show a number the summary refuses;
+    ``framing_note`` says why. Low-confidence sides get ``confidence: low``.
+    """
+    out = []
+    for r in rows:
+        r = dict(r)
+        notes = []
+        for key, sides in check.not_measurable.items():
+            reason = sides.get(r.get("side", ""))
+            if reason is None or key not in r:
+                continue
+            r[key] = None
+            if key == "foot_strike_angle_deg" and "foot_strike_pattern" in r:
+                r["foot_strike_pattern"] = None
+            notes.append(f"{key} not measurable: {reason}")
+        for key, sides in check.low_confidence.items():
+            if r.get("side") in sides and r.get(key) is not None:
+                r["confidence"] = "low"
+        if notes:
+            r["framing_note"] = "; ".join(notes)
+        out.append(r)
+    return out
 
 
 def apply_framing(summary: dict[str, Any], check: FramingCheck) -> dict[str, Any]:

@@ -28,7 +28,7 @@ __all__ = [
 #: steps.csv columns that are bookkeeping, not metric values.
 _BOOKKEEPING = {
     "step", "side", "ic_time_s", "ic_frame", "to_time_s", "to_frame", "confidence",
-    "excluded_reason", "midstance_frame",
+    "excluded_reason", "midstance_frame", "framing_note",
 }
 
 

@@ -11,6 +11,7 @@ is compared with the same segment's constant-rate H.264 twin.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -405,6 +406,16 @@ def test_runner_partly_out_of_frame(clips):
     assert "left" in trunk and "right" in trunk
     assert not trunk["left"].get("confidence_reason") and not trunk["right"].get("confidence_reason")
     assert any("partly outside the picture" in w for w in s["warnings"])
+    # steps.csv (and so the video and stills) never shows a value the summary refuses
+    gone = [(k, sd) for k, m in s["metrics"].items() for sd in m.get("not_measurable", {})]
+    gone += [(k, sd) for k, v in s["not_measurable"].items() if "outside the picture" in v
+             for sd in ("left", "right")]
+    assert gone, s["not_measurable"]
+    with (clips / "out_partial" / "steps.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    for key, sd in gone:
+        assert all(r[key] == "" for r in rows if r["side"] == sd), (key, sd)
+    assert any("outside the picture" in r["framing_note"] for r in rows)
 
 
 def test_no_runner_exit_1(tmp_path):
