@@ -15,6 +15,9 @@ own):
 - ``pose-1core``: decode + MediaPipe, one inference thread, pinned to one
   core: the floor every other mode is compared with;
 - ``pose``: decode + MediaPipe as ``analyze`` runs it (both cores);
+- ``pose-split``: the clip split in time over two processes (``--workers
+  2``; not identical to a single pass near the joins; peak RSS is the main
+  process's only);
 - ``analyze``: the analysis (decode, pose, metrics, summary.json and
   steps.csv) without the annotated video and report (``--no-video
   --no-report``);
@@ -35,7 +38,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,7 +48,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "videos"
-MODES = ("decode", "pose-1core", "pose", "analyze", "full", "full-1core", "rerender")
+MODES = ("decode", "pose-1core", "pose", "pose-split", "analyze", "full", "full-1core", "rerender")
 HD = "1080p60 (rendered, upscaled, looped)"
 
 
@@ -125,6 +127,7 @@ def _one(mode: str, clip: str, out: str) -> dict:
     if mode.endswith("1core"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from gaitvision.config import AnalysisConfig, RenderConfig
+    from gaitvision.io.parallel import track_video_parallel
     from gaitvision.io.pose import track_video
     from gaitvision.io.video import iter_frames
     from gaitvision.pipeline import analyze_video
@@ -132,6 +135,8 @@ def _one(mode: str, clip: str, out: str) -> dict:
     t0 = time.perf_counter()
     if mode == "decode":
         n = sum(1 for _ in iter_frames(clip))
+    elif mode == "pose-split":
+        n = track_video_parallel(clip, workers=2).n_frames
     elif mode.startswith("pose"):
         # pinned to one core, the default thread count is 1
         n = track_video(clip).n_frames
@@ -141,9 +146,20 @@ def _one(mode: str, clip: str, out: str) -> dict:
         res = analyze_video(clip, out, cfg, overwrite=True)
         n = res.summary["input"]["frames"]
     wall = time.perf_counter() - t0
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return {"mode": mode, "frames": n, "wall_s": wall, "peak_rss_mb": rss}
+    return {"mode": mode, "frames": n, "wall_s": wall, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM).
+
+    Not ``getrusage().ru_maxrss``: Linux keeps that across ``exec``, so a
+    child started by a big parent reports the parent's peak.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -169,8 +185,8 @@ def main() -> None:
              "`x clip` is wall time over clip duration (below 1.0 is faster than real time); "
              "`x pose` is wall time over the one-core pose-only pass (the floor). "
              f"Load average at the start: {os.getloadavg()[0]:.1f} (other work on the machine slows "
-             "the two-core modes most). Every mode is one process (the pose model runs on "
-             "several threads), so its peak RSS is the whole cost.", "",
+             "the two-core modes most). Every mode but `pose-split` is one process (the pose "
+             "model runs on several threads), so its peak RSS (VmHWM) is the whole cost.", "",
              "| clip | mode | frames | wall s | fps | x clip | x pose | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     table: dict[str, dict[str, dict]] = {}
