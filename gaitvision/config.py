@@ -55,11 +55,11 @@ class RenderConfig:
     report: bool = True
     max_long_side_px: int = 1280
     crf: int = 23
-    #: x264 speed preset. "ultrafast" encodes a 720x1280 frame in ~6 ms here
-    #: (168 frames/s on 2 cores; superfast 117, veryfast 64) for a file ~4x
-    #: the size of veryfast's (~0.4 MB per second of video at 720x1280),
-    #: still H.264 yuv420p that browsers play.
-    preset: str = "ultrafast"
+    #: x264 speed preset. "superfast" encodes a 720x1280 frame in ~8.5 ms here
+    #: (117 frames/s on 2 cores; veryfast 64, ultrafast 168). ultrafast turns
+    #: off the deblocking filter: blocky flat areas, and a blurred face that
+    #: is no longer smooth; superfast keeps it (~0.25 MB per second of video).
+    preset: str = "superfast"
     #: Blur the runner's face in every image written (video, stills, report);
     #: see :mod:`gaitvision.privacy`.
     blur_faces: bool = False

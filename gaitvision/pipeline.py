@@ -118,9 +118,14 @@ def _prepare_out_dir(out_dir: Path, video: Path, fingerprint: str, overwrite: bo
             )
 
 
-def _clear_previous_outputs(out_dir: Path) -> None:
-    """Remove a previous run's results (not its track cache), summary first."""
-    was_ours = (out_dir / "summary.json").exists()
+def _clear_previous_outputs(out_dir: Path, *, with_dirs: bool = False) -> None:
+    """Remove a previous run's results (not its track cache), summary first.
+
+    ``keyframes/`` and ``plots/`` are emptied of the files gaitvision writes
+    when the folder held a finished analysis, or when ``with_dirs`` (this
+    run's own partial results, after a failure).
+    """
+    was_ours = with_dirs or (out_dir / "summary.json").exists()
     for name in _STALE_FILES:
         (out_dir / name).unlink(missing_ok=True)
     if was_ours:
@@ -129,6 +134,10 @@ def _clear_previous_outputs(out_dir: Path) -> None:
                 for f in (out_dir / d).iterdir():
                     if f.is_file() and f.suffix in (".png", ".json", ".svg", ".csv"):
                         f.unlink(missing_ok=True)
+                try:
+                    (out_dir / d).rmdir()  # only if nothing else is in it
+                except OSError:
+                    pass
 
 
 def _capture_rate(meta: VideoMeta, config: AnalysisConfig) -> tuple[float | None, str]:
@@ -151,9 +160,11 @@ def _steps_csv(measurement: Measurement, rows: list[dict[str, Any]]) -> str:
     table = measurement.table
     extra = [k for k in ("foot_strike_pattern", "midstance_frame", "knee_fppa_peak_frame",
                          "pelvic_drop_peak_frame") if rows and k in rows[0]]
-    # a metric that is also a step column (contact and step time) is written once
-    cols = list(dict.fromkeys([*STEP_COLUMNS, *table.metric_keys, *extra, "excluded_reason",
-                               "framing_note"]))
+    if any(r.get("framing_note") for r in rows):
+        extra.append("framing_note")
+    # a metric that is also a step column (contact and step time) is written once;
+    # excluded_reason stays last (outputs.md)
+    cols = list(dict.fromkeys([*STEP_COLUMNS, *table.metric_keys, *extra, "excluded_reason"]))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
@@ -379,37 +390,43 @@ def _run(
     measured = recording.apply_framing(m.summary, framing)
     measured["warnings"] = [*person.warnings, *measured["warnings"],
                             *recording.gait_warnings(measured, slow_motion_known=capture_fps is not None)]
-    write_text(out / "steps.csv", _steps_csv(m, rows))
-    summary: dict[str, Any] = {
-        "schema": SCHEMA,
-        "gaitvision_version": __version__,
-        "input": _input_block(meta, track, video, fingerprint, time_scale=time_scale,
-                              capture_source=capture_source),
-        **measured,
-        "runner": person.to_dict(),
-        "pose_model": {"name": MODEL_NAME, "version": model_version()},
-        "config": config.to_dict(),
-    }
-    if session:
-        summary["session"] = {k: str(v) for k, v in session.items() if v not in (None, "")}
-    if frame_filter is None:  # --blur-faces: the stills too
-        frame_filter = face_blur_filter(out, summary)
-    # keyframes/, plots/ and report.html are built in a thread beside the
-    # annotated video: the video's decoding, scaling and encoding run in
-    # FFmpeg without Python's lock, so on two cores the two overlap. Both
-    # come before summary.json: its presence means the analysis is complete.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaitvision-report") as pool:
-        report = (pool.submit(write_report, out, summary=summary, measurement=m, video_path=video,
-                              frame_filter=frame_filter, with_video=config.render.video)
-                  if config.render.report else None)
-        if config.render.video:
-            cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
-            # the video plays in container time: draw with the container's timestamps
-            draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
-            render_video(video, out / "annotated.mp4", track=draw_track, rows=rows,
-                         geometry=m.table.geometry, view=m.view.view, cfg=config.render,
-                         progress=cb2, face_track=track)
-        if report is not None:
-            report.result()
+    try:
+        write_text(out / "steps.csv", _steps_csv(m, rows))
+        summary: dict[str, Any] = {
+            "schema": SCHEMA,
+            "gaitvision_version": __version__,
+            "input": _input_block(meta, track, video, fingerprint, time_scale=time_scale,
+                                  capture_source=capture_source),
+            **measured,
+            "runner": person.to_dict(),
+            "pose_model": {"name": MODEL_NAME, "version": model_version()},
+            "config": config.to_dict(),
+        }
+        if session:
+            summary["session"] = {k: str(v) for k, v in session.items() if v not in (None, "")}
+        if frame_filter is None:  # --blur-faces: the stills too
+            frame_filter = face_blur_filter(out, summary)
+        # keyframes/, plots/ and report.html are built in a thread beside the
+        # annotated video: the video's decoding, scaling and encoding run in
+        # FFmpeg without Python's lock, so on two cores the two overlap. Both
+        # come before summary.json: its presence means the analysis is complete.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaitvision-report") as pool:
+            report = (pool.submit(write_report, out, summary=summary, measurement=m, video_path=video,
+                                  frame_filter=frame_filter, with_video=config.render.video)
+                      if config.render.report else None)
+            if config.render.video:
+                cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
+                # the video plays in container time: draw with the container's timestamps
+                draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
+                render_video(video, out / "annotated.mp4", track=draw_track, rows=rows,
+                             geometry=m.table.geometry, view=m.view.view, cfg=config.render,
+                             progress=cb2, face_track=track)
+            if report is not None:
+                report.result()
+    except BaseException:
+        # steps.csv, stills, plots and report.html of a run that did not
+        # finish are removed: nothing half-made is left to be mistaken for results
+        _clear_previous_outputs(out, with_dirs=True)
+        raise
     write_json(out / "summary.json", summary)
     return AnalysisResult(out, summary, m, from_cache, pose_seconds)

@@ -569,8 +569,8 @@ def test_failure_during_render_leaves_nothing_complete(tmp_path, good_clip, good
     (out / "steps.csv").write_text("old")
     real_iter = render.iter_frames
 
-    def dying_iter(path):
-        for fr in real_iter(path):
+    def dying_iter(path, **kwargs):
+        for fr in real_iter(path, **kwargs):
             if fr.index == 20:
                 raise VideoReadError(f"{path}: decoding failed after 20 frames (simulated).")
             yield fr
