@@ -9,15 +9,9 @@ from numpy.typing import NDArray
 
 from ..track import LandmarkTrack
 
-__all__ = ["hip_adduction_deg", "medial_sign"]
+__all__ = ["hip_adduction_deg"]
 
 Side = Literal["left", "right"]
-
-
-def medial_sign(track: LandmarkTrack, *, side: Side) -> NDArray[np.float64]:
-    """+1 where the body's midline is toward image right of this leg's hip, else -1."""
-    other = "right" if side == "left" else "left"
-    return np.sign(track.landmark(f"{other}_hip")[:, 0] - track.landmark(f"{side}_hip")[:, 0])
 
 
 def hip_adduction_deg(
