@@ -7,11 +7,12 @@ threads; see :func:`gaitvision.io.pose.track_video`), which gives exactly the
 sequential landmarks. This module is the other way, ``--workers N``: the
 clip is split into time segments, each decoded and tracked by its own
 process with a one-thread model. It is ~15 % faster on long clips but not
-identical: each worker's tracker starts from a fresh detection, so
-landmarks near the segment joins differ slightly from a sequential pass. Every worker seeks to its segment,
-starts ``overlap_s`` early so MediaPipe's tracker and landmark smoothing
-settle, and keeps only its own frames; decoding in each worker overlaps with
-inference in the others. Frames, timestamps and their order are the same
+identical: each worker's tracker starts from a fresh detection, so the
+landmarks of every segment after the first differ slightly from a
+sequential pass. Every worker seeks to its segment, starts ``warmup_s``
+early so MediaPipe's tracker and landmark smoothing settle, and keeps only
+its own frames; decoding in each worker overlaps with inference in the
+others. Frames, timestamps and their order are the same
 as a sequential pass (the same decoder, the same timestamp rule).
 """
 

@@ -342,9 +342,10 @@ def iter_frames(
                 # one reformatter for the whole clip: frame.to_ndarray(format=)
                 # builds a new conversion context per frame (1.3 ms even at 96x128)
                 k = _rotation_k(getattr(frame, "rotation", 0) or 0)
-                # the stored frame is sideways when k is odd
-                w, h = (None, None) if size_wh is None else size_wh if k % 2 == 0 else size_wh[::-1]
-                if w is None or (w, h) == (frame.width, frame.height):
+                w, h = frame.width, frame.height
+                if size_wh is not None:  # the stored frame is sideways when k is odd
+                    w, h = size_wh[::-1] if k % 2 else size_wh
+                if (w, h) == (frame.width, frame.height):
                     image = reformatter.reformat(frame, format="rgb24").to_ndarray()
                 else:
                     image = reformatter.reformat(frame, width=w, height=h, format="rgb24",
