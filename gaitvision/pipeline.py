@@ -37,6 +37,7 @@ from .io.pose import MODEL_NAME, model_version
 from .io.tracks import file_fingerprint, load_track, save_track
 from .io.video import VideoMeta, probe_video
 from .keyframes import FrameFilter
+from .knee_outline import has_knee_outline
 from .pelvis_image import PelvisImageSeries, measure_pelvis_video
 from .processing import Measurement, measure_track
 from .report import write_report
@@ -307,6 +308,21 @@ def _pelvis_series(
     return series
 
 
+def _pose_pass(
+    video: Path, track_path: Path, meta: VideoMeta, fingerprint: str, config: AnalysisConfig,
+    progress: Progress | None, leg_outline: bool | None,
+) -> tuple[LandmarkTrack, float]:
+    """Run the pose model over the clip and cache the track in ``track.npz``."""
+    t0 = time.perf_counter()
+    cb = (lambda done: progress("pose", done, meta.frames)) if progress else None
+    track = track_video_parallel(video, workers=config.workers, threads=config.pose_threads,
+                                 progress=cb, leg_outline=leg_outline)
+    seconds = time.perf_counter() - t0
+    save_track(track_path, track, source_fingerprint=fingerprint,
+               model_name=MODEL_NAME, model_version=model_version())
+    return track, seconds
+
+
 def _tidy_failed(out: Path, created: bool) -> None:
     """After a failure: never leave a summary; remove the folder if we made it and it is empty."""
     (out / "summary.json").unlink(missing_ok=True)
@@ -349,26 +365,34 @@ def _run(
                 track, from_cache = cached, True
                 logger.info("Reusing the landmark track in %s", track_path)
     pose_seconds = 0.0
+    # the knee outline costs a quarter more per frame and only frontal views
+    # use it: set by --view, else decided from the clip's first frames
+    leg_outline = {"auto": None, "rear": True, "front": True}.get(config.view, False)
     if track is None:
-        t0 = time.perf_counter()
-        cb = (lambda done: progress("pose", done, meta.frames)) if progress else None
-        track = track_video_parallel(video, workers=config.workers, threads=config.pose_threads,
-                                     progress=cb)
-        pose_seconds = time.perf_counter() - t0
-        save_track(track_path, track, source_fingerprint=fingerprint,
-                   model_name=MODEL_NAME, model_version=model_version())
+        track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress,
+                                         leg_outline)
 
-    # the cached track keeps the container's time; slow motion is rescaled
-    # to real time here, so cadence and contact times are real-time values
-    time_scale = 1.0
-    if capture_fps is not None:
-        playback = track.fps_estimate()
-        if math.isfinite(playback) and playback > 0:
-            time_scale = playback / capture_fps
-    rt_track = track if time_scale == 1.0 else track.replace(time_s=track.time_s * time_scale)
-    rt_track, person = recording.follow_one_person(rt_track)
+    def real_time(track: LandmarkTrack) -> tuple[LandmarkTrack, float, recording.PersonCheck]:
+        # the cached track keeps the container's time; slow motion is rescaled
+        # to real time here, so cadence and contact times are real-time values
+        scale = 1.0
+        if capture_fps is not None:
+            playback = track.fps_estimate()
+            if math.isfinite(playback) and playback > 0:
+                scale = playback / capture_fps
+        rt = track if scale == 1.0 else track.replace(time_s=track.time_s * scale)
+        rt, person = recording.follow_one_person(rt)
+        return rt, scale, person
 
+    rt_track, time_scale, person = real_time(track)
     view = resolve_view(rt_track, config.view)
+    if not view.view.startswith("side") and not has_knee_outline(track):
+        # a cached track from a side-view start or an older version
+        logger.info("Rear or front view: running the pose pass again with the leg outline")
+        track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress, True)
+        from_cache = False
+        rt_track, time_scale, person = real_time(track)
+        view = resolve_view(rt_track, config.view)
     pelvis = _pelvis_series(video, out, rt_track, fingerprint, config, view=view.view)
     try:
         m = measure_track(

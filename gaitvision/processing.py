@@ -14,6 +14,7 @@ from .analysis import MEDIAPIPE_HIP_WIDENING, StepTable, measure_steps, summariz
 from .config import FilterConfig
 from .errors import InsufficientDataError
 from .events import GaitEvents, detect_events
+from .knee_outline import has_knee_outline, use_knee_outline
 from .pelvis_image import PelvisImageSeries
 from .track import LandmarkTrack
 from .view import ViewEstimate, resolve_view
@@ -51,6 +52,13 @@ def clean_track(
     return tr, n_swaps
 
 
+def _knee_centre_note(fraction: float | None) -> dict[str, Any]:
+    """How the knee centres of a frontal view were found (``summary.json`` ``knee_centre``)."""
+    if fraction is None:
+        return {"source": "pose model", "outline_fraction": None}
+    return {"source": "leg outline", "outline_fraction": round(fraction, 3)}
+
+
 def measure_track(
     raw: LandmarkTrack,
     *,
@@ -64,7 +72,9 @@ def measure_track(
 
     ``hip_widening`` corrects MediaPipe's hip placement for the knee FPPA
     (see :data:`gaitvision.analysis.MEDIAPIPE_HIP_WIDENING`); pass 0 for a
-    track whose hips are true joint centres. ``pelvis`` is the image-based
+    track whose hips are true joint centres. In a rear or front view, knees
+    are moved to the middle of the leg's outline where the track carries it
+    (:func:`gaitvision.knee_outline.use_knee_outline`). ``pelvis`` is the image-based
     pelvis line of a rear/front clip (:func:`gaitvision.pelvis_image.measure_pelvis_video`).
 
     Raises
@@ -75,6 +85,9 @@ def measure_track(
     cfg = cfg or FilterConfig()
     est = view if isinstance(view, ViewEstimate) else resolve_view(raw, view)
     side_view = est.view.startswith("side")
+    outline_fraction = None
+    if not side_view and has_knee_outline(raw):
+        raw, outline_fraction = use_knee_outline(raw)
     clean, n_swaps = clean_track(raw, side_view=side_view, cfg=cfg)
     ev_track = filtering.lowpass(clean, cutoff_hz=cfg.event_cutoff_hz)
     events = detect_events(ev_track, view=est.view, near_side=est.near_side)  # type: ignore[arg-type]
@@ -99,4 +112,13 @@ def measure_track(
     )
     if n_swaps:
         summary["warnings"].append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
+    if not side_view:
+        summary["knee_centre"] = _knee_centre_note(outline_fraction)
+        if outline_fraction is not None and outline_fraction < 0.5:
+            summary["warnings"].append(
+                f"The knee centre could be taken from the leg's outline in only "
+                f"{100 * outline_fraction:.0f} % of frames (legs touching, loose clothing or a busy "
+                "background); elsewhere the pose model's knee point is used, which can put the "
+                "knee angle a few degrees off."
+            )
     return Measurement(est, events, table, summary, angle_track, n_swaps)

@@ -27,8 +27,10 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 import numpy as np
 
 from ..errors import PoseEstimationError
+from ..knee_outline import OUTLINE_NAMES
+from ..landmarks import LANDMARK_NAMES
 from ..track import LandmarkTrack
-from .pose import estimate_poses
+from .pose import _Restart, default_pose_threads, estimate_poses, is_frontal_start
 from .video import _check_path, first_frame_time_s, iter_frames, probe_video
 
 __all__ = ["track_video_parallel"]
@@ -48,7 +50,8 @@ def _init_worker(counter) -> None:  # pragma: no cover - runs in the worker
     os.environ.setdefault("GLOG_minloglevel", "2")
 
 
-def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float) -> tuple:
+def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float,
+             leg_outline: bool) -> tuple:
     """Worker: landmarks of the frames in [start_s, end_s)."""
 
     def tick(_: int) -> None:
@@ -59,12 +62,30 @@ def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float
     frames = iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s, t0_s=t0)
     # one inference thread per worker: XNNPACK threads spin while waiting,
     # and more of them than cores stalls the workers
-    track = estimate_poses(frames, threads=1, progress=tick, require_person=False)
+    track = estimate_poses(frames, threads=1, progress=tick, require_person=False,
+                           leg_outline=leg_outline)
     if track is None:
-        return start_s, np.zeros(0), np.zeros((0, 33, 2)), np.zeros((0, 33)), None, False
+        m = len(LANDMARK_NAMES) + (len(OUTLINE_NAMES) if leg_outline else 0)
+        return start_s, np.zeros(0), np.zeros((0, m, 2)), np.zeros((0, m)), None, False
     keep = track.time_s >= start_s
     found = bool(np.isfinite(track.xy[keep]).any())
     return start_s, track.time_s[keep], track.xy[keep], track.confidence[keep], track.frame_size_wh, found
+
+
+def _probe_frontal(path: str | os.PathLike[str], threads: int | None) -> bool:
+    """Whether the first frames with a runner show a rear or front view."""
+    decision: list[bool] = []
+
+    def decide(track: LandmarkTrack) -> bool:
+        decision.append(is_frontal_start(track))
+        return True  # stop the probe here
+
+    try:
+        estimate_poses(iter_frames(path), threads=threads or default_pose_threads(),
+                       restart_if=decide, require_person=False)
+    except _Restart:
+        pass
+    return bool(decision and decision[0])
 
 
 def track_video_parallel(
@@ -74,6 +95,7 @@ def track_video_parallel(
     warmup_s: float = 1.0,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    leg_outline: bool | None = False,
 ) -> LandmarkTrack:
     """Run the pose model on every frame of a clip, using several processes.
 
@@ -92,6 +114,9 @@ def track_video_parallel(
         worker process uses one.
     progress
         Called with the number of frames done so far, from the main process.
+    leg_outline
+        Add the knee outline points (:func:`gaitvision.io.pose.estimate_poses`).
+        None decides from the first frames of the clip.
 
     Returns
     -------
@@ -104,7 +129,9 @@ def track_video_parallel(
     meta = probe_video(p)
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or not np.isfinite(meta.duration_s) or meta.duration_s < MIN_PARALLEL_DURATION_S:
-        return track_video(p, threads=threads, progress=progress)
+        return track_video(p, threads=threads, progress=progress, leg_outline=leg_outline)
+    if leg_outline is None:
+        leg_outline = _probe_frontal(p, threads)
     t0 = first_frame_time_s(p)
     bounds = np.linspace(0.0, meta.duration_s, workers + 1)
     bounds[-1] = np.inf
@@ -112,7 +139,7 @@ def track_video_parallel(
     counter = ctx.Value("l", 0)
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(counter,)) as pool:
-        futures = [pool.submit(_segment, str(p), t0, float(a), float(b), warmup_s)
+        futures = [pool.submit(_segment, str(p), t0, float(a), float(b), warmup_s, leg_outline)
                    for a, b in zip(bounds[:-1], bounds[1:])]
         pending = set(futures)
         while pending:
@@ -130,4 +157,6 @@ def track_video_parallel(
     times = np.concatenate([q[1] for q in parts])
     xy = np.concatenate([q[2] for q in parts])
     conf = np.concatenate([q[3] for q in parts])
-    return LandmarkTrack(xy=xy, confidence=conf, time_s=times, frame_size_wh=sizes.pop())
+    names = (*LANDMARK_NAMES, *OUTLINE_NAMES) if leg_outline else LANDMARK_NAMES
+    return LandmarkTrack(xy=xy, confidence=conf, time_s=times, frame_size_wh=sizes.pop(),
+                         landmark_names=names)

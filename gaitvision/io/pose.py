@@ -8,12 +8,16 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ..errors import PoseEstimationError
+from ..errors import InsufficientDataError, PoseEstimationError
+from ..knee_outline import OUTLINE_NAMES, knee_outline_x
 from ..landmarks import LANDMARK_NAMES, N_LANDMARKS
 from ..track import LandmarkTrack
 from .video import Frame, iter_frames
 
-__all__ = ["MODEL_NAME", "default_pose_threads", "estimate_poses", "model_version", "track_video"]
+__all__ = [
+    "MODEL_NAME", "default_pose_threads", "estimate_poses", "is_frontal_start", "model_version",
+    "track_video",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,18 @@ def _pose_model(threads: int, **kwargs):  # noqa: ANN202 - MediaPipe type, impor
     return _Pose(**kwargs)
 
 
+#: Frames with a runner after which a pass started without the leg outline
+#: decides whether the clip is a frontal view (and restarts with it).
+PROBE_FRAMES = 60
+
+_KNEES = {"left": (LANDMARK_NAMES.index("left_knee"), LANDMARK_NAMES.index("left_hip")),
+          "right": (LANDMARK_NAMES.index("right_knee"), LANDMARK_NAMES.index("right_hip"))}
+
+
+class _Restart(Exception):
+    """Raised inside a pose pass to start it again with the leg outline."""
+
+
 def estimate_poses(
     frames: Iterable[Frame],
     *,
@@ -84,6 +100,8 @@ def estimate_poses(
     min_tracking_confidence: float = 0.5,
     progress: Callable[[int], None] | None = None,
     require_person: bool = True,
+    leg_outline: bool = False,
+    restart_if: Callable[[LandmarkTrack], bool] | None = None,
 ) -> LandmarkTrack | None:
     """Run BlazePose on a stream of frames.
 
@@ -105,11 +123,23 @@ def estimate_poses(
         Raise if no person is found in any frame (default). False returns
         the all-NaN track instead (None if there were no frames), for
         callers that process a clip in pieces.
+    leg_outline
+        Also run MediaPipe's person segmentation and add the two
+        :data:`~gaitvision.knee_outline.OUTLINE_NAMES` landmarks: the middle
+        of each leg's outline at the knee (see :mod:`gaitvision.knee_outline`).
+        The 33 pose landmarks are the same either way; the segmentation
+        costs about a quarter more time per frame, so it is meant for
+        frontal views only.
+    restart_if
+        Called once with the track so far when :data:`PROBE_FRAMES` frames
+        with a runner are done; if it returns True the pass stops and
+        ``_Restart`` is raised (see :func:`track_video`).
 
     Returns
     -------
     LandmarkTrack
-        Pixel positions of the 33 landmarks (NaN in frames with no person),
+        Pixel positions of the 33 landmarks (plus the two knee outline
+        points with ``leg_outline``; NaN in frames with no person),
         visibility as confidence, and the frames' own timestamps.
 
     Raises
@@ -125,16 +155,20 @@ def estimate_poses(
     """
     os.environ.setdefault("GLOG_minloglevel", "2")
 
+    names = (*LANDMARK_NAMES, *OUTLINE_NAMES) if leg_outline else LANDMARK_NAMES
+    n_names = len(names)
     xy_rows: list[np.ndarray] = []
     conf_rows: list[np.ndarray] = []
     times: list[float] = []
     size_wh: tuple[int, int] | None = None
+    n_found = 0
     with _pose_model(
         max(1, int(threads)),
         static_image_mode=False,
         model_complexity=1,
         smooth_landmarks=True,
-        enable_segmentation=False,
+        enable_segmentation=leg_outline,
+        smooth_segmentation=True,
         min_detection_confidence=min_detection_confidence,
         min_tracking_confidence=min_tracking_confidence,
     ) as pose:
@@ -143,18 +177,31 @@ def estimate_poses(
             if size_wh is None:
                 size_wh = (w, h)
             result = pose.process(frame.image)
-            xy = np.full((N_LANDMARKS, 2), np.nan)
-            conf = np.zeros(N_LANDMARKS)
+            xy = np.full((n_names, 2), np.nan)
+            conf = np.zeros(n_names)
             if result.pose_landmarks is not None:
                 lm = result.pose_landmarks.landmark
-                xy[:, 0] = [p.x * w for p in lm]
-                xy[:, 1] = [p.y * h for p in lm]
-                conf[:] = [p.visibility for p in lm]
+                xy[:N_LANDMARKS, 0] = [p.x * w for p in lm]
+                xy[:N_LANDMARKS, 1] = [p.y * h for p in lm]
+                conf[:N_LANDMARKS] = [p.visibility for p in lm]
+                n_found += 1
+                if leg_outline and result.segmentation_mask is not None:
+                    for j, (knee, hip) in enumerate(_KNEES.values()):
+                        x = knee_outline_x(result.segmentation_mask, xy[knee], xy[hip])
+                        if np.isfinite(x):
+                            xy[N_LANDMARKS + j] = (x, xy[knee, 1])
+                            conf[N_LANDMARKS + j] = conf[knee]
             xy_rows.append(xy)
             conf_rows.append(conf)
             times.append(frame.time_s)
             if progress is not None:
                 progress(len(times))
+            if restart_if is not None and n_found == PROBE_FRAMES:
+                partial = LandmarkTrack(xy=np.stack(xy_rows), confidence=np.stack(conf_rows),
+                                        time_s=np.asarray(times), frame_size_wh=size_wh,
+                                        landmark_names=names)
+                if restart_if(partial):
+                    raise _Restart
     if size_wh is None and not require_person:
         return None
     if require_person and (size_wh is None or not any(np.isfinite(r).any() for r in xy_rows)):
@@ -167,8 +214,18 @@ def estimate_poses(
         confidence=np.stack(conf_rows),
         time_s=np.asarray(times),
         frame_size_wh=size_wh,  # type: ignore[arg-type]
-        landmark_names=LANDMARK_NAMES,
+        landmark_names=names,
     )
+
+
+def is_frontal_start(track: LandmarkTrack) -> bool:
+    """True if the runner in the first frames of a clip is seen from behind or in front."""
+    from ..view import classify_view
+
+    try:
+        return not classify_view(track).view.startswith("side")
+    except InsufficientDataError:
+        return False
 
 
 def track_video(
@@ -176,11 +233,28 @@ def track_video(
     *,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    leg_outline: bool | None = False,
 ) -> LandmarkTrack:
     """Decode a clip and run the pose model on every frame.
 
     ``threads``: inference threads (default :func:`default_pose_threads`).
     Decoding runs in FFmpeg's own threads, overlapped with inference.
+
+    ``leg_outline``: add the knee outline points (see :func:`estimate_poses`).
+    None decides from the clip: the pass starts without them and, if the
+    first :data:`PROBE_FRAMES` frames with a runner show a rear or front
+    view, starts again from the first frame with them (a fresh tracker, so
+    the landmarks are those of a single pass). The final view is decided on
+    the whole clip later; :func:`gaitvision.pipeline.analyze_video` runs the
+    pass again in the rare case the two disagree.
     """
     n = default_pose_threads() if threads is None else threads
-    return estimate_poses(iter_frames(path), threads=n, progress=progress)
+    if leg_outline is None:
+        try:
+            return estimate_poses(iter_frames(path), threads=n, progress=progress,
+                                  restart_if=is_frontal_start)  # type: ignore[return-value]
+        except _Restart:
+            logger.info("Rear or front view: running the pose pass with the leg outline")
+            leg_outline = True
+    return estimate_poses(iter_frames(path), threads=n, progress=progress,  # type: ignore[return-value]
+                          leg_outline=leg_outline)
