@@ -1,0 +1,102 @@
+"""The pose pass with the leg outline: real MediaPipe on the bundled clips,
+and the pipeline's choice of when to run it (pose model stubbed).
+
+The accuracy of the outline knee is tested through the FPPA against the
+rendered truth (test_synth.py, test_shared_clips.py); here: the outline
+changes none of the 33 landmarks, lands near the knee, and is computed for
+rear/front clips only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fixtures.clips import moving_bar_frames, write_clip
+from fixtures.synthetic import make_rear_track
+
+from gaitvision.config import AnalysisConfig, RenderConfig
+from gaitvision.io.pose import PROBE_FRAMES, _Restart, estimate_poses, is_frontal_start
+from gaitvision.io.video import iter_frames
+from gaitvision.knee_outline import OUTLINE_NAMES, has_knee_outline
+from gaitvision.landmarks import N_LANDMARKS
+from gaitvision.pipeline import analyze_video
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+REAR = SAMPLES / "rear_valgus_60fps.mp4"
+SIDE = SAMPLES / "side_left_60fps.mp4"
+
+
+def _clip(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"sample clip {path} is missing")
+    return path
+
+
+@pytest.mark.video
+def test_outline_changes_no_landmark_and_sits_on_the_knee():
+    clip = _clip(REAR)
+    plain = estimate_poses(iter_frames(clip, end_s=1.0))
+    with_outline = estimate_poses(iter_frames(clip, end_s=1.0), leg_outline=True)
+    assert with_outline.landmark_names[N_LANDMARKS:] == OUTLINE_NAMES
+    np.testing.assert_array_equal(plain.xy, with_outline.xy[:, :N_LANDMARKS])
+    np.testing.assert_array_equal(plain.confidence, with_outline.confidence[:, :N_LANDMARKS])
+    for side, name in zip(("left", "right"), OUTLINE_NAMES):
+        knee, outline = plain.landmark(f"{side}_knee"), with_outline.landmark(name)
+        ok = np.isfinite(outline[:, 0])
+        assert ok.mean() > 0.9, side
+        assert np.array_equal(outline[ok, 1], knee[ok, 1])  # same row as the pose model's knee
+        # sideways within a third of the ~30 px knee width of MediaPipe's point
+        assert np.nanmax(np.abs(outline[ok, 0] - knee[ok, 0])) < 10, side
+
+
+@pytest.mark.video
+def test_the_first_frames_decide_the_restart():
+    with pytest.raises(_Restart):
+        estimate_poses(iter_frames(_clip(REAR), end_s=1.2), restart_if=is_frontal_start)
+    side = estimate_poses(iter_frames(_clip(SIDE), end_s=1.2), restart_if=is_frontal_start)
+    assert side.n_frames > PROBE_FRAMES and not has_knee_outline(side)
+
+
+def _stub_rear_pass(width: int, height: int, calls: list):
+    """Stand-in for ``pipeline.track_video_parallel``: the exact synthetic rear runner."""
+
+    def track(path, *, workers=None, threads=None, progress=None, leg_outline=None):  # noqa: ANN001, ANN202
+        calls.append(leg_outline)
+        times = np.array([fr.time_s for fr in iter_frames(path)])
+        tr = make_rear_track(fps=30.0, duration_s=times[-1] + 1.0)
+        tr = tr.replace(xy=tr.xy[: times.size], confidence=tr.confidence[: times.size], time_s=times,
+                        interpolated=None)
+        if leg_outline:
+            knees = np.stack([tr.landmark("left_knee"), tr.landmark("right_knee")], axis=1)
+            tr = tr.replace(xy=np.concatenate([tr.xy, knees], axis=1),
+                            confidence=np.concatenate([tr.confidence, np.ones((tr.n_frames, 2))], axis=1),
+                            landmark_names=(*tr.landmark_names, *OUTLINE_NAMES), interpolated=None)
+        sx, sy = width / tr.frame_size_wh[0], height / tr.frame_size_wh[1]
+        return tr.replace(xy=tr.xy * np.array([sx, sy]), frame_size_wh=(width, height))
+
+    return track
+
+
+def test_pipeline_runs_the_outline_pass_for_rear_clips_only_once(tmp_path, monkeypatch):
+    import gaitvision.pipeline as pipeline
+
+    w, h = 144, 256
+    clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
+    calls: list = []
+    monkeypatch.setattr(pipeline, "track_video_parallel", _stub_rear_pass(w, h, calls))
+    cfg = AnalysisConfig(render=RenderConfig(video=False, report=False))
+
+    # auto view: the pass decides (stub: no outline), the whole clip is a rear
+    # view, so the pass runs again with the outline
+    r = analyze_video(clip, tmp_path / "out", cfg)
+    assert calls == [None, True]
+    assert r.summary["view"] == "rear"
+    assert r.summary["knee_centre"] == {"source": "leg outline", "outline_fraction": 1.0}
+    # the cached track now has the outline: no pose pass at all
+    analyze_video(clip, tmp_path / "out", cfg)
+    assert calls == [None, True]
+    # a view set by the user asks for the outline up front
+    analyze_video(clip, tmp_path / "out2", AnalysisConfig(view="rear", render=cfg.render))
+    assert calls == [None, True, True]
