@@ -75,8 +75,8 @@ FOOT_METRICS = frozenset(SIDE_METRICS) - {"trunk_lean_deg", "vertical_oscillatio
 #: joint centres' spacing on the first body (the second keeps ~3 px a side).
 #: This is a calibration of the landmarks, not a fit of the FPPA: with the
 #: knee taken from the leg's outline (:mod:`gaitvision.knee_outline`) it gave
-#: FPPA errors of -2.3 to +2.7 deg on the eight rear/front clips filmed square
-#: to the runner, except one of 16 legs at +5.7 (docs/accuracy.md). Not
+#: FPPA errors of -3.1 to +3.4 deg on 17 of the 18 legs of the nine rear/front
+#: clips filmed square to the runner, and +5.7 on one (docs/accuracy.md). Not
 #: checked against marker data on real runners.
 MEDIAPIPE_HIP_WIDENING = 0.15
 
