@@ -403,8 +403,11 @@ def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:
     """Up to ``limit`` findings from ``summary["metrics"]``, worst first.
 
     Only metrics with a sourced comparison value have a rule; others (and
-    unknown keys) appear in the tables but never as a finding. A
-    low-confidence value is ranked at half its score and marked.
+    unknown keys) appear in the tables but never as a finding. Findings on
+    values measured with high confidence come first; a low-confidence value
+    (e.g. the far foot in a side view) is marked and only fills the places
+    left after them, however large it is, so the report never opens with a
+    rough estimate while a firm point is there to make.
     """
     target = cadence_target(summary.get("cadence_spm"))
     cad_help = [_CADENCE_HELP.format(target=target)] if target else []
@@ -416,7 +419,7 @@ def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:
         f = rule(entry, cad_help)
         if f is not None:
             out.append(f)
-    out.sort(key=lambda f: -f.score)
+    out.sort(key=lambda f: (f.low_confidence, -f.score))
     return out[:limit]
 
 

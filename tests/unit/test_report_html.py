@@ -100,6 +100,22 @@ def test_findings_prefer_the_firm_side_and_mark_rough_values():
     assert f.side == "right" and f.low_confidence
 
 
+def test_rough_findings_come_after_firm_ones():
+    # the side sample's case: a far-foot "knee nearly straight" (low confidence)
+    # scored above the near foot's firm findings
+    s = rear_summary()
+    s["metrics"]["knee_fppa_peak_deg"]["left"] = _side(10.0)  # firm, mild: score ~1.3
+    s["metrics"]["knee_flexion_ic_deg"] = {"left": _side(18.0), "right": _side(2.0, "low"),
+                                           "reference": {"text": "t", "source": "Bramah 2018"}}
+    s["metrics"]["trunk_lean_deg"] = {"left": _side(0.0), "right": _side(0.0),
+                                      "reference": {"text": "t", "source": "Teng & Powers 2014"}}
+    fs = findings(s)
+    assert [(f.key, f.low_confidence) for f in fs] == [
+        ("knee_fppa_peak_deg", False), ("trunk_lean_deg", False), ("knee_flexion_ic_deg", True)]
+    assert fs[2].score > fs[0].score  # it ranks last although it scores higher
+    assert [f.key for f in findings(s, limit=2)] == ["knee_fppa_peak_deg", "trunk_lean_deg"]
+
+
 def test_no_folklore():
     text = json.dumps([f.__dict__ for f in findings(rear_summary())])
     assert "180" not in text.replace("178–187", "")
