@@ -365,7 +365,7 @@ def _run(
                 track, from_cache = cached, True
                 logger.info("Reusing the landmark track in %s", track_path)
     pose_seconds = 0.0
-    # the knee outline costs a quarter more per frame and only frontal views
+    # the knee outline costs a third more per frame and only frontal views
     # use it: set by --view, else decided from the clip's first frames
     leg_outline = {"auto": None, "rear": True, "front": True}.get(config.view, False)
     if track is None:
