@@ -15,6 +15,9 @@ own):
 - ``pose-1core``: decode + MediaPipe, one inference thread, pinned to one
   core: the floor every other mode is compared with;
 - ``pose``: decode + MediaPipe as ``analyze`` runs it (both cores);
+- ``pose-outline``: ``pose`` plus MediaPipe's person mask and the knee
+  outline, as the pass runs for rear and front clips (the clips here are
+  side views; the mask's cost depends on the frame size, not the view);
 - ``pose-split``: the clip split in time over two processes (``--workers
   2``; not identical to a single pass near the joins; peak RSS is the main
   process's only);
@@ -48,7 +51,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "videos"
-MODES = ("decode", "pose-1core", "pose", "pose-split", "analyze", "full", "full-1core", "rerender")
+MODES = ("decode", "pose-1core", "pose", "pose-outline", "pose-split", "analyze", "full", "full-1core",
+         "rerender")
 HD = "1080p60 (rendered, upscaled, looped)"
 
 
@@ -137,6 +141,8 @@ def _one(mode: str, clip: str, out: str) -> dict:
         n = sum(1 for _ in iter_frames(clip))
     elif mode == "pose-split":
         n = track_video_parallel(clip, workers=2).n_frames
+    elif mode == "pose-outline":
+        n = track_video(clip, leg_outline=True).n_frames
     elif mode.startswith("pose"):
         # pinned to one core, the default thread count is 1
         n = track_video(clip).n_frames
