@@ -93,6 +93,11 @@ class AnalysisConfig:
     #: Inference threads of the sequential pose pass (None: the cores this
     #: process may use, at most 4). The landmarks do not depend on it.
     pose_threads: int | None = None
+    #: Rear/front views: take the knee centre from the leg's outline
+    #: (MediaPipe's person mask; :mod:`gaitvision.knee_outline`). False is
+    #: faster (the mask doubles the pose time of a 1080p clip) but reads the
+    #: knee FPPA from MediaPipe's knee point, which is less accurate.
+    knee_outline: bool = True
     filtering: FilterConfig = field(default_factory=FilterConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
 

@@ -21,8 +21,10 @@ Measured on the three rendered rear clips with truth (60 and 30 fps, two
 bodies), at the frames the FPPA is read: the outline knee lies 0.7-2.4 px
 from the true knee (median per leg; under 1 px on four of the six legs),
 MediaPipe's knee 0.2-4.9 px, lateral on one body and medial on the other.
-The mask costs about a third more time per frame in the pose pass (58 -> 42
-frames/s on the 720x1280 rear sample, two threads).
+The mask is not free: 1.3-1.6x the pose pass's time on 720p clips and 2x
+on 1080p, up to ~460 MB more memory (bench/throughput.py, mode
+``pose-outline``), because MediaPipe warps and smooths it at the full
+frame size. ``--no-knee-outline`` turns it off.
 """
 
 from __future__ import annotations

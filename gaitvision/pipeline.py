@@ -365,9 +365,11 @@ def _run(
                 track, from_cache = cached, True
                 logger.info("Reusing the landmark track in %s", track_path)
     pose_seconds = 0.0
-    # the knee outline costs a third more per frame and only frontal views
-    # use it: set by --view, else decided from the clip's first frames
+    # the knee outline costs 1.3-2x the pose time and only frontal views use
+    # it: set by --view, else decided from the clip's first frames
     leg_outline = {"auto": None, "rear": True, "front": True}.get(config.view, False)
+    if not config.knee_outline:
+        leg_outline = False
     if track is None:
         track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress,
                                          leg_outline)
@@ -386,7 +388,7 @@ def _run(
 
     rt_track, time_scale, person = real_time(track)
     view = resolve_view(rt_track, config.view)
-    if not view.view.startswith("side") and not has_knee_outline(track):
+    if config.knee_outline and not view.view.startswith("side") and not has_knee_outline(track):
         # a cached track from a side-view start or an older version
         logger.info("Rear or front view: running the pose pass again with the leg outline")
         track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress, True)
@@ -397,7 +399,7 @@ def _run(
     try:
         m = measure_track(
             rt_track, view=view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side,
-            pelvis=pelvis,
+            pelvis=pelvis, knee_outline=config.knee_outline,
         )
     except InsufficientDataError as err:
         why = recording.explain_no_steps(rt_track)

@@ -67,6 +67,7 @@ def measure_track(
     min_steps_per_side: int = 3,
     hip_widening: float = MEDIAPIPE_HIP_WIDENING,
     pelvis: PelvisImageSeries | None = None,
+    knee_outline: bool = True,
 ) -> Measurement:
     """Run the measuring chain on a raw pose track.
 
@@ -74,7 +75,8 @@ def measure_track(
     (see :data:`gaitvision.analysis.MEDIAPIPE_HIP_WIDENING`); pass 0 for a
     track whose hips are true joint centres. In a rear or front view, knees
     are moved to the middle of the leg's outline where the track carries it
-    (:func:`gaitvision.knee_outline.use_knee_outline`). ``pelvis`` is the image-based
+    (:func:`gaitvision.knee_outline.use_knee_outline`), unless ``knee_outline``
+    is False. ``pelvis`` is the image-based
     pelvis line of a rear/front clip (:func:`gaitvision.pelvis_image.measure_pelvis_video`).
 
     Raises
@@ -86,7 +88,7 @@ def measure_track(
     est = view if isinstance(view, ViewEstimate) else resolve_view(raw, view)
     side_view = est.view.startswith("side")
     outline_fraction = None
-    if not side_view and has_knee_outline(raw):
+    if knee_outline and not side_view and has_knee_outline(raw):
         raw, outline_fraction = use_knee_outline(raw)
     clean, n_swaps = clean_track(raw, side_view=side_view, cfg=cfg)
     ev_track = filtering.lowpass(clean, cutoff_hz=cfg.event_cutoff_hz)

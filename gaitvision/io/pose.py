@@ -128,8 +128,8 @@ def estimate_poses(
         :data:`~gaitvision.knee_outline.OUTLINE_NAMES` landmarks: the middle
         of each leg's outline at the knee (see :mod:`gaitvision.knee_outline`).
         The 33 pose landmarks are the same either way; the segmentation
-        costs about a third more time per frame, so it is meant for
-        frontal views only.
+        costs 1.3-2x the time per frame (more on larger frames), so it is
+        meant for frontal views only.
     restart_if
         Called once with the track so far when :data:`PROBE_FRAMES` frames
         with a runner are done; if it returns True the pass stops and

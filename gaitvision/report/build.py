@@ -84,7 +84,8 @@ def remeasure(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]) -> Me
         else:
             raw, _ = follow_one_person(raw)
         return measure_track(raw, view=view if view in ("side-left", "side-right", "rear", "front") else "auto",
-                             cfg=filt, min_steps_per_side=int(cfg.get("min_steps_per_side", 3)))
+                             cfg=filt, min_steps_per_side=int(cfg.get("min_steps_per_side", 3)),
+                             knee_outline=bool(cfg.get("knee_outline", True)))
     except (InvalidTrackError, InsufficientDataError) as err:
         logger.warning("Cannot rebuild the measurement from %s: %s", path, err)
         return None

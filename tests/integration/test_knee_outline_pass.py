@@ -100,3 +100,40 @@ def test_pipeline_runs_the_outline_pass_for_rear_clips_only_once(tmp_path, monke
     # a view set by the user asks for the outline up front
     analyze_video(clip, tmp_path / "out2", AnalysisConfig(view="rear", render=cfg.render))
     assert calls == [None, True, True]
+
+
+def test_no_knee_outline_skips_the_mask_and_ignores_a_cached_outline(tmp_path, monkeypatch):
+    import gaitvision.pipeline as pipeline
+
+    w, h = 144, 256
+    clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
+    calls: list = []
+    monkeypatch.setattr(pipeline, "track_video_parallel", _stub_rear_pass(w, h, calls))
+    render = RenderConfig(video=False, report=False)
+    fast = AnalysisConfig(view="rear", knee_outline=False, render=render)
+    r = analyze_video(clip, tmp_path / "out", fast)
+    assert calls == [False]
+    assert r.summary["knee_centre"] == {"source": "pose model", "outline_fraction": None}
+    assert r.summary["config"]["knee_outline"] is False
+    # a folder whose cached track has the outline: not used when switched off
+    analyze_video(clip, tmp_path / "out2", AnalysisConfig(view="rear", render=render))
+    r = analyze_video(clip, tmp_path / "out2", fast)
+    assert calls == [False, True]
+    assert r.summary["knee_centre"]["source"] == "pose model"
+
+
+def test_cli_no_knee_outline_flag(tmp_path, monkeypatch):
+    import json
+
+    import gaitvision.pipeline as pipeline
+    from gaitvision.cli import main
+
+    w, h = 144, 256
+    clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
+    calls: list = []
+    monkeypatch.setattr(pipeline, "track_video_parallel", _stub_rear_pass(w, h, calls))
+    out = tmp_path / "out"
+    assert main(["analyze", str(clip), "--out", str(out), "--no-video", "--no-report", "--quiet",
+                 "--no-knee-outline"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert calls == [False] and summary["knee_centre"]["source"] == "pose model"
