@@ -14,7 +14,8 @@ none of the landmarks.
 The refined point keeps MediaPipe's knee height (the row) and takes the
 middle of the leg's outline on a band of rows around it. It is left out
 (NaN) where the outline cannot be trusted: the knee outside the mask, the
-two legs touching (the run of mask is too wide), or too few rows agreeing.
+two legs touching (the run of mask is too wide), the leg cut by the edge of
+the picture, or too few rows agreeing.
 The measuring chain then falls back to MediaPipe's knee for those frames.
 
 Measured on the three rendered rear clips with truth (60 and 30 fps, two
@@ -70,8 +71,10 @@ def _row_middle(row: NDArray[np.floating], x: float, reach: int) -> tuple[float,
     outside = np.flatnonzero(~inside)
     left_out = outside[outside < xi]
     right_out = outside[outside > xi]
-    left = _edge(row, int(left_out[-1]) + 1, int(left_out[-1])) if left_out.size else 0.0
-    right = _edge(row, int(right_out[0]) - 1, int(right_out[0])) if right_out.size else float(n - 1)
+    if not (left_out.size and right_out.size):
+        return np.nan, np.nan  # the leg runs out of the picture: its middle is unknown
+    left = _edge(row, int(left_out[-1]) + 1, int(left_out[-1]))
+    right = _edge(row, int(right_out[0]) - 1, int(right_out[0]))
     return (left + right) / 2, right - left
 
 

@@ -53,6 +53,12 @@ def test_touching_legs_are_not_measurable():
     assert np.isnan(knee_outline_x(mask, np.array([130.0, 200.0]), HIP))
 
 
+def test_leg_cut_by_the_picture_edge_is_not_measurable():
+    # the leg runs out of the picture on the left: only part of its width is seen
+    mask = _leg_mask(-10.0, 20.0)
+    assert np.isnan(knee_outline_x(mask, np.array([8.0, 200.0]), np.array([8.0, 100.0])))
+
+
 def test_too_few_rows_agree():
     mask = _leg_mask(130.0, 160.0)
     mask[190:211] = 0  # the band of rows around the knee is empty
