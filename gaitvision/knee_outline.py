@@ -4,10 +4,9 @@ The knee FPPA needs the knee joint centre: the midpoint between the femoral
 condyles, where the FPPA protocols put the knee marker (metrics.md 2.1). In
 a frontal view that point lies on the middle of the leg's outline at knee
 height. MediaPipe's knee landmark does not: on the rendered runners with
-exact truth it sat 2-6 px to the side of the true knee centre, lateral on
-one body and medial on the other, which alone moved the FPPA by up to 4
-degrees (the knee FPPA of a 30 px wide knee turns by about 1 degree per
-2 px). The outline comes from MediaPipe Pose's own person segmentation
+exact truth it sat up to 5 px to the side of the true knee centre, lateral
+on one body and medial on the other, which alone moved the FPPA by up to 4
+degrees (about 1 degree per px on these 720x1280 renders). The outline comes from MediaPipe Pose's own person segmentation
 mask (``enable_segmentation``), computed in the same pose pass; it changes
 none of the landmarks.
 
