@@ -84,8 +84,9 @@ def _pose_model(threads: int, **kwargs):  # noqa: ANN202 - MediaPipe type, impor
 #: decides whether the clip is a frontal view (and restarts with it).
 PROBE_FRAMES = 60
 
-_KNEES = {"left": (LANDMARK_NAMES.index("left_knee"), LANDMARK_NAMES.index("left_hip")),
-          "right": (LANDMARK_NAMES.index("right_knee"), LANDMARK_NAMES.index("right_hip"))}
+#: (knee, hip) landmark indices of each leg, in the order of OUTLINE_NAMES
+_KNEE_HIP = tuple((LANDMARK_NAMES.index(f"{s}_knee"), LANDMARK_NAMES.index(f"{s}_hip"))
+                  for s in ("left", "right"))
 
 
 class _Restart(Exception):
@@ -186,7 +187,7 @@ def estimate_poses(
                 conf[:N_LANDMARKS] = [p.visibility for p in lm]
                 n_found += 1
                 if leg_outline and result.segmentation_mask is not None:
-                    for j, (knee, hip) in enumerate(_KNEES.values()):
+                    for j, (knee, hip) in enumerate(_KNEE_HIP):
                         x = knee_outline_x(result.segmentation_mask, xy[knee], xy[hip])
                         if np.isfinite(x):
                             xy[N_LANDMARKS + j] = (x, xy[knee, 1])

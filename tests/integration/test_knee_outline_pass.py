@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures.clips import moving_bar_frames, write_clip
-from fixtures.synthetic import make_rear_track
+from fixtures.clips import moving_bar_frames, stub_pose_pass, write_clip
 
 from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.io.pose import PROBE_FRAMES, _Restart, estimate_poses, is_frontal_start
@@ -59,33 +58,13 @@ def test_the_first_frames_decide_the_restart():
     assert side.n_frames > PROBE_FRAMES and not has_knee_outline(side)
 
 
-def _stub_rear_pass(width: int, height: int, calls: list):
-    """Stand-in for ``pipeline.track_video_parallel``: the exact synthetic rear runner."""
-
-    def track(path, *, workers=None, threads=None, progress=None, leg_outline=None):  # noqa: ANN001, ANN202
-        calls.append(leg_outline)
-        times = np.array([fr.time_s for fr in iter_frames(path)])
-        tr = make_rear_track(fps=30.0, duration_s=times[-1] + 1.0)
-        tr = tr.replace(xy=tr.xy[: times.size], confidence=tr.confidence[: times.size], time_s=times,
-                        interpolated=None)
-        if leg_outline:
-            knees = np.stack([tr.landmark("left_knee"), tr.landmark("right_knee")], axis=1)
-            tr = tr.replace(xy=np.concatenate([tr.xy, knees], axis=1),
-                            confidence=np.concatenate([tr.confidence, np.ones((tr.n_frames, 2))], axis=1),
-                            landmark_names=(*tr.landmark_names, *OUTLINE_NAMES), interpolated=None)
-        sx, sy = width / tr.frame_size_wh[0], height / tr.frame_size_wh[1]
-        return tr.replace(xy=tr.xy * np.array([sx, sy]), frame_size_wh=(width, height))
-
-    return track
-
-
 def test_pipeline_runs_the_outline_pass_for_rear_clips_only_once(tmp_path, monkeypatch):
     import gaitvision.pipeline as pipeline
 
     w, h = 144, 256
     clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
     calls: list = []
-    monkeypatch.setattr(pipeline, "track_video_parallel", _stub_rear_pass(w, h, calls))
+    monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h, view="rear", calls=calls))
     cfg = AnalysisConfig(render=RenderConfig(video=False, report=False))
 
     # auto view: the pass decides (stub: no outline), the whole clip is a rear
@@ -108,7 +87,7 @@ def test_no_knee_outline_skips_the_mask_and_ignores_a_cached_outline(tmp_path, m
     w, h = 144, 256
     clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
     calls: list = []
-    monkeypatch.setattr(pipeline, "track_video_parallel", _stub_rear_pass(w, h, calls))
+    monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h, view="rear", calls=calls))
     render = RenderConfig(video=False, report=False)
     fast = AnalysisConfig(view="rear", knee_outline=False, render=render)
     r = analyze_video(clip, tmp_path / "out", fast)
@@ -131,7 +110,7 @@ def test_cli_no_knee_outline_flag(tmp_path, monkeypatch):
     w, h = 144, 256
     clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
     calls: list = []
-    monkeypatch.setattr(pipeline, "track_video_parallel", _stub_rear_pass(w, h, calls))
+    monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h, view="rear", calls=calls))
     out = tmp_path / "out"
     assert main(["analyze", str(clip), "--out", str(out), "--no-video", "--no-report", "--quiet",
                  "--no-knee-outline"]) == 0

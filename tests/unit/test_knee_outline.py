@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fixtures.synthetic import make_rear_track
-from gaitvision.knee_outline import OUTLINE_NAMES, has_knee_outline, knee_outline_x, use_knee_outline
+from fixtures.synthetic import make_rear_track, with_knee_outline
+from gaitvision.knee_outline import has_knee_outline, knee_outline_x, use_knee_outline
 from gaitvision.processing import measure_track
 
 H, W = 400, 300
@@ -71,25 +71,12 @@ def test_missing_points_are_not_measurable():
     assert np.isnan(knee_outline_x(mask, np.array([145.0, 200.0]), np.array([145.0, 195.0])))
 
 
-def _with_outline(tr, dx: float, *, missing_every: int = 0):
-    """Add outline points ``dx`` px to the image right of each knee."""
-    knees = np.stack([tr.landmark("left_knee"), tr.landmark("right_knee")], axis=1).copy()
-    knees[..., 0] += dx
-    conf = np.ones((tr.n_frames, 2))
-    if missing_every:
-        knees[::missing_every] = np.nan
-        conf[::missing_every] = 0
-    return tr.replace(xy=np.concatenate([tr.xy, knees], axis=1),
-                      confidence=np.concatenate([tr.confidence, conf], axis=1),
-                      landmark_names=(*tr.landmark_names, *OUTLINE_NAMES), interpolated=None)
-
-
 def test_use_knee_outline_moves_knees_sideways_only():
     tr = make_rear_track(view="rear")
     assert not has_knee_outline(tr)
     same, frac = use_knee_outline(tr)
     assert same is tr and frac == 0.0
-    moved, frac = use_knee_outline(_with_outline(tr, 4.0, missing_every=4))
+    moved, frac = use_knee_outline(with_knee_outline(tr, 4.0, missing_every=4))
     assert frac == pytest.approx(0.75, abs=0.01)
     k0, k1 = tr.landmark("left_knee"), moved.landmark("left_knee")
     assert np.allclose(k1[1::4, 0] - k0[1::4, 0], 4.0) and np.array_equal(k1[::4], k0[::4])
@@ -101,20 +88,20 @@ def test_measure_track_uses_the_outline_in_frontal_views_only():
     base = measure_track(tr, hip_widening=0.0).summary
     assert base["knee_centre"] == {"source": "pose model", "outline_fraction": None}
     # outline points exactly on the knees: the same FPPA
-    same = measure_track(_with_outline(tr, 0.0), hip_widening=0.0).summary
+    same = measure_track(with_knee_outline(tr, 0.0), hip_widening=0.0).summary
     assert same["knee_centre"] == {"source": "leg outline", "outline_fraction": 1.0}
     for side in ("left", "right"):
         assert same["metrics"]["knee_fppa_peak_deg"][side]["median"] == pytest.approx(
             base["metrics"]["knee_fppa_peak_deg"][side]["median"], abs=1e-6)
     # outline 5 px to the image right: in a rear view that is medial for the
     # left knee (more valgus) and lateral for the right knee (less)
-    shifted = measure_track(_with_outline(tr, 5.0), hip_widening=0.0).summary
+    shifted = measure_track(with_knee_outline(tr, 5.0), hip_widening=0.0).summary
     f0, f1 = base["metrics"]["knee_fppa_peak_deg"], shifted["metrics"]["knee_fppa_peak_deg"]
     assert f1["left"]["median"] > f0["left"]["median"] + 1.0
     assert f1["right"]["median"] < f0["right"]["median"] - 1.0
     assert not any("outline" in w for w in shifted["warnings"])
     # outline in a quarter of the frames only: used there, and a warning says so
-    sparse = measure_track(_with_outline(tr, 0.0, missing_every=1), hip_widening=0.0).summary
+    sparse = measure_track(with_knee_outline(tr, 0.0, missing_every=1), hip_widening=0.0).summary
     assert sparse["knee_centre"]["outline_fraction"] == 0.0
     assert any("outline in only 0 %" in w for w in sparse["warnings"])
 
@@ -124,6 +111,6 @@ def test_side_views_ignore_the_outline():
 
     tr, _ = make_side_track()
     a = measure_track(tr).summary
-    b = measure_track(_with_outline(tr, 8.0)).summary
+    b = measure_track(with_knee_outline(tr, 8.0)).summary
     assert "knee_centre" not in b
     assert a["metrics"]["knee_flexion_ic_deg"] == b["metrics"]["knee_flexion_ic_deg"]
