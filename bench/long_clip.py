@@ -25,6 +25,7 @@ from fixtures.clips import moving_bar_frames, stub_pose_pass, write_clip  # noqa
 
 import gaitvision.pipeline as pipeline  # noqa: E402
 
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20

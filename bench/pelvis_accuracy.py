@@ -45,17 +45,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fixtures.pelvis_images import rotate_clip  # noqa: E402
 from fixtures.pelvis_markers import paint_dots, psis_pixels  # noqa: E402
 
-from gaitvision.io.pose import MODEL_NAME, model_version, track_video  # noqa: E402
 from gaitvision.io.tracks import file_fingerprint, load_track, save_track  # noqa: E402
 from gaitvision.io.video import iter_frames  # noqa: E402
-from gaitvision.metrics.pelvis import pelvis_line_deg  # noqa: E402
-from gaitvision.pelvis_image import (  # noqa: E402
-    PelvisImageSeries,
-    measure_pelvis_frames,
-    pelvic_drop_peaks,
-    pelvis_source,
-)
-from gaitvision.processing import measure_track  # noqa: E402
+from gaitvision.measure.metrics.pelvis import pelvis_line_deg  # noqa: E402
+from gaitvision.measure.pelvis_drop import pelvic_drop_peaks, pelvis_source  # noqa: E402
+from gaitvision.measurement import measure_track  # noqa: E402
+from gaitvision.pose.blazepose import MODEL_NAME, model_version, track_video  # noqa: E402
+from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_frames  # noqa: E402
 
 CLIPS = ("rear_valgus_60fps", "rear_neutral_30fps")
 SHARED = ROOT.parent / "shared" / "videos" / "synthetic"

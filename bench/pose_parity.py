@@ -16,9 +16,9 @@ import sys
 
 import numpy as np
 
-from gaitvision.io.parallel import track_video_parallel
-from gaitvision.io.pose import default_pose_threads, track_video
-from gaitvision.processing import measure_track
+from gaitvision.measurement import measure_track
+from gaitvision.pose.blazepose import default_pose_threads, track_video
+from gaitvision.pose.parallel import track_video_parallel
 
 LEG = [23, 24, 25, 26, 27, 28, 29, 30, 31, 32]
 

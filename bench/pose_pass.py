@@ -12,8 +12,8 @@ import platform
 import sys
 import time
 
-from gaitvision.io.pose import estimate_poses
 from gaitvision.io.video import iter_frames, probe_video
+from gaitvision.pose.blazepose import estimate_poses
 
 
 def main(clip: str) -> None:

@@ -131,10 +131,10 @@ def _one(mode: str, clip: str, out: str) -> dict:
     if mode.endswith("1core"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from gaitvision.config import AnalysisConfig, RenderConfig
-    from gaitvision.io.parallel import track_video_parallel
-    from gaitvision.io.pose import track_video
     from gaitvision.io.video import iter_frames
     from gaitvision.pipeline import analyze_video
+    from gaitvision.pose.blazepose import track_video
+    from gaitvision.pose.parallel import track_video_parallel
 
     t0 = time.perf_counter()
     if mode == "decode":

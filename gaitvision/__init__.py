@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import (
+from gaitvision.errors import (
     ConfigError,
     GaitvisionError,
     GaitvisionWarning,
@@ -14,7 +14,7 @@ from .errors import (
     PoseEstimationError,
     VideoReadError,
 )
-from .track import LandmarkTrack
+from gaitvision.track import LandmarkTrack
 
 __all__ = [
     "ConfigError",

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import AnalysisConfig, RenderConfig
-from .errors import GaitvisionError
+from gaitvision import __version__
+from gaitvision.config import AnalysisConfig, RenderConfig
+from gaitvision.errors import GaitvisionError
 
 __all__ = ["main"]
 
@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("out_b", type=Path, metavar="OUT_B", help="later analysis folder")
     c.add_argument("--out", type=Path, required=True, help="folder for the comparison page")
     c.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
-    from .synth.cli import add_synth_parser  # stdlib only; torch loads when a clip renders
+    from gaitvision.synth.cli import add_synth_parser  # stdlib only; torch loads when a clip renders
 
     add_synth_parser(sub)
     sub.add_parser("info", help="show versions and the pose model")
@@ -174,7 +174,7 @@ def _print_result(summary: dict[str, Any], out_dir: Path) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from .pipeline import analyze_video
+    from gaitvision.pipeline import analyze_video
 
     out = args.out or Path("gaitvision-out") / args.clip.stem
     render = RenderConfig(video=not args.no_video, report=not args.no_report,
@@ -194,7 +194,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import rebuild_report
+    from gaitvision.report import rebuild_report
 
     files = rebuild_report(args.out_dir, clip=args.clip, session=_session(args) or None)
     print(f"report: {files.report}")
@@ -202,7 +202,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .report import write_comparison
+    from gaitvision.report import write_comparison
 
     page = write_comparison(args.out_a, args.out_b, args.out)
     print(f"comparison: {page}")
@@ -210,10 +210,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _info() -> int:
-    from .io.pose import MODEL_NAME, model_version
-
     import av
     import numpy
+
+    from gaitvision.pose.blazepose import MODEL_NAME, model_version
 
     print(f"gaitvision {__version__}")
     print(f"pose model: {MODEL_NAME}, mediapipe {model_version()}")
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             return _compare(args)
         if args.command == "synth":
-            from .synth.cli import run_synth
+            from gaitvision.synth.cli import run_synth
 
             return run_synth(args)
         return _info()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from gaitvision.errors import ConfigError
 
 __all__ = ["AnalysisConfig", "FilterConfig", "RenderConfig"]
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, recording
-from .config import AnalysisConfig
-from .errors import (
+from gaitvision import __version__
+from gaitvision.clean.person import PersonCheck, follow_one_person
+from gaitvision.config import AnalysisConfig
+from gaitvision.errors import (
     ConfigError,
     GaitvisionError,
     InsufficientDataError,
@@ -31,20 +32,21 @@ from .errors import (
     OutputError,
     PoseEstimationError,
 )
-from .io._atomic import atomic_path, write_json, write_text
-from .io.parallel import track_video_parallel
-from .io.pose import MODEL_NAME, model_version
-from .io.tracks import file_fingerprint, load_track, save_track
-from .io.video import VideoMeta, probe_video
-from .keyframes import FrameFilter
-from .knee_outline import has_knee_outline
-from .pelvis_image import PelvisImageSeries, measure_pelvis_video
-from .processing import Measurement, measure_track
-from .report import write_report
-from .report.build import face_blur_filter
-from .render import render_video
-from .track import LandmarkTrack
-from .view import resolve_view
+from gaitvision.io._atomic import atomic_path, write_json, write_text
+from gaitvision.io.tracks import file_fingerprint, load_track, save_track
+from gaitvision.io.video import VideoMeta, probe_video
+from gaitvision.measurement import Measurement, measure_track
+from gaitvision.pose.blazepose import MODEL_NAME, model_version
+from gaitvision.pose.knee_outline import has_knee_outline
+from gaitvision.pose.parallel import track_video_parallel
+from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_video
+from gaitvision.pose.view import resolve_view
+from gaitvision.quality import recording
+from gaitvision.render.keyframes import FrameFilter
+from gaitvision.render.video import render_video
+from gaitvision.report import write_report
+from gaitvision.report.build import face_blur_filter
+from gaitvision.track import LandmarkTrack
 
 __all__ = ["AnalysisResult", "analyze_video", "STEP_COLUMNS"]
 
@@ -374,7 +376,7 @@ def _run(
         track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress,
                                          leg_outline)
 
-    def real_time(track: LandmarkTrack) -> tuple[LandmarkTrack, float, recording.PersonCheck]:
+    def real_time(track: LandmarkTrack) -> tuple[LandmarkTrack, float, PersonCheck]:
         # the cached track keeps the container's time; slow motion is rescaled
         # to real time here, so cadence and contact times are real-time values
         scale = 1.0
@@ -383,7 +385,7 @@ def _run(
             if math.isfinite(playback) and playback > 0:
                 scale = playback / capture_fps
         rt = track if scale == 1.0 else track.replace(time_s=track.time_s * scale)
-        rt, person = recording.follow_one_person(rt)
+        rt, person = follow_one_person(rt)
         return rt, scale, person
 
     rt_track, time_scale, person = real_time(track)

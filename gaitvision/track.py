@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import InvalidTrackError
-from .landmarks import LANDMARK_NAMES
+from gaitvision.errors import InvalidTrackError
+from gaitvision.landmarks import LANDMARK_NAMES
 
 __all__ = ["LandmarkTrack"]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidTrackError
-from ..track import LandmarkTrack
-from ._atomic import atomic_path
+from gaitvision.errors import InvalidTrackError
+from gaitvision.io._atomic import atomic_path
+from gaitvision.track import LandmarkTrack
 
 __all__ = ["file_fingerprint", "load_track", "save_track"]
 

@@ -22,7 +22,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
-from ..errors import OutputError, VideoReadError
+from gaitvision.errors import OutputError, VideoReadError
 
 __all__ = ["Frame", "VideoMeta", "VideoWriter", "first_frame_time_s", "iter_frames", "probe_video"]
 

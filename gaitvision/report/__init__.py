@@ -7,7 +7,7 @@ an output folder at any time without running the pose model.
 
 from __future__ import annotations
 
-from .build import ReportFiles, rebuild_report, write_report
-from .compare import write_comparison
+from gaitvision.report.build import ReportFiles, rebuild_report, write_report
+from gaitvision.report.compare import write_comparison
 
 __all__ = ["ReportFiles", "rebuild_report", "write_comparison", "write_report"]

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from ..errors import InsufficientDataError, InvalidTrackError, OutputError
-from ..io._atomic import write_text
-from .data import AnalysisFolder, load_folder, metric_columns
-from .html import Figure, render_report
-from .text import metric_info, unit_of
+from gaitvision.errors import InsufficientDataError, InvalidTrackError, OutputError
+from gaitvision.io._atomic import write_text
+from gaitvision.report.data import AnalysisFolder, load_folder, metric_columns
+from gaitvision.report.html import Figure, render_report
+from gaitvision.report.text import metric_info, unit_of
 
 if TYPE_CHECKING:
-    from ..keyframes import FrameFilter
-    from ..processing import Measurement
+    from gaitvision.measurement import Measurement
+    from gaitvision.render.keyframes import FrameFilter
 
 __all__ = ["ReportFiles", "face_blur_filter", "find_clip", "rebuild_report", "remeasure", "write_plots", "write_report"]
 
@@ -44,7 +44,7 @@ class ReportFiles:
 
 
 def _bands() -> dict[str, Any]:
-    from ..plots import Band
+    from gaitvision.report.plots import Band
 
     # Only VERIFIED numbers from metrics.md: the foot-strike cut-offs (a
     # classification, not a norm) and the self-selected trunk lean.
@@ -57,10 +57,10 @@ def _bands() -> dict[str, Any]:
 
 def remeasure(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]) -> Measurement | None:
     """Rebuild the measurement from ``track.npz`` (no pose model) or None if impossible."""
-    from ..config import FilterConfig
-    from ..errors import ConfigError
-    from ..io.tracks import load_track
-    from ..processing import measure_track
+    from gaitvision.config import FilterConfig
+    from gaitvision.errors import ConfigError
+    from gaitvision.io.tracks import load_track
+    from gaitvision.measurement import measure_track
 
     path = Path(out_dir) / "track.npz"
     if not path.exists():
@@ -78,7 +78,7 @@ def remeasure(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]) -> Me
         if isinstance(factor, (int, float)) and factor > 0 and factor != 1:
             raw = dataclasses.replace(raw, time_s=raw.time_s / factor)
         try:
-            from ..recording import follow_one_person
+            from gaitvision.clean.person import follow_one_person
         except ImportError:
             pass
         else:
@@ -99,7 +99,7 @@ def find_clip(summary: Mapping[str, Any], clip: str | os.PathLike[str] | None = 
     OutputError
         If ``clip`` is given but is not the clip that was analysed.
     """
-    from ..io.tracks import file_fingerprint
+    from gaitvision.io.tracks import file_fingerprint
 
     inp = summary.get("input") or {}
     want = inp.get("fingerprint")
@@ -144,8 +144,8 @@ def _by_side(rows: list[dict[str, Any]], key: str) -> tuple[dict[str, Any], dict
 
 def write_plots(folder: AnalysisFolder, measurement: Measurement | None) -> list[tuple[Path, str, bool]]:
     """Write ``plots/*.png``; returns (path, caption, in the printed handout) per plot."""
-    from .. import plots
-    from .curves import CurveContext, cycle_curves
+    from gaitvision.report import plots
+    from gaitvision.report.curves import CurveContext, cycle_curves
 
     pdir = folder.path / "plots"
     pdir.mkdir(parents=True, exist_ok=True)
@@ -238,7 +238,7 @@ def write_report(
         there. The pipeline says True while the video is still being
         written beside the report.
     """
-    from ..keyframes import stored_geometry, write_keyframes
+    from gaitvision.render.keyframes import stored_geometry, write_keyframes
 
     folder = load_folder(out_dir, summary=dict(summary) if summary is not None else None)
     fresh = measurement is not None
@@ -295,10 +295,10 @@ def face_blur_filter(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]
     render = (summary.get("config") or {}).get("render") or {}
     if not render.get("blur_faces"):
         return None
-    from ..io.tracks import load_track
+    from gaitvision.io.tracks import load_track
 
     try:
-        from ..privacy import blur_box, face_boxes
+        from gaitvision.render.privacy import blur_box, face_boxes
     except ImportError as err:
         raise OutputError("This analysis blurred faces, but face blurring is not available here; "
                           "the stills were not redrawn.") from err

@@ -20,11 +20,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..errors import OutputError
-from ..io._atomic import write_json, write_text
-from .data import AnalysisFolder, load_folder
-from .html import CSP, CSS, data_uri, esc
-from .text import SDD, format_value, metric_info, unit_of
+from gaitvision.errors import OutputError
+from gaitvision.io._atomic import write_json, write_text
+from gaitvision.report.data import AnalysisFolder, load_folder
+from gaitvision.report.html import CSP, CSS, data_uri, esc
+from gaitvision.report.text import SDD, format_value, metric_info, unit_of
 
 __all__ = ["compare_summaries", "write_comparison"]
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..analysis import MEDIAPIPE_HIP_WIDENING
-from ..metrics import foot_angle_raw_deg, knee_flexion_deg, knee_fppa_deg, pelvic_drop_deg
-from ..track import LandmarkTrack
+from gaitvision.measure.analysis import MEDIAPIPE_HIP_WIDENING
+from gaitvision.measure.metrics import foot_angle_raw_deg, knee_flexion_deg, knee_fppa_deg, pelvic_drop_deg
+from gaitvision.track import LandmarkTrack
 
 __all__ = ["CycleCurve", "CurveContext", "cycle_curves", "normalise_strides"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError
+from gaitvision.errors import OutputError
 
 __all__ = [
     "AnalysisFolder",

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .data import AnalysisFolder
-from .text import Finding, cadence_target, findings, format_value, metric_info, unit_of
+from gaitvision.report.data import AnalysisFolder
+from gaitvision.report.text import Finding, cadence_target, findings, format_value, metric_info, unit_of
 
 __all__ = ["CSS", "Figure", "data_uri", "esc", "render_report"]
 

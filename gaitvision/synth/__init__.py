@@ -22,8 +22,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._deps import SynthDependencyError, missing_synth_dependencies, require_synth
-from .spec import BodySpec, CameraSpec, ClothingSpec, GaitSpec, RenderSpec, SceneSpec, SynthSpec
+from gaitvision.synth._deps import SynthDependencyError, missing_synth_dependencies, require_synth
+from gaitvision.synth.spec import (
+    BodySpec,
+    CameraSpec,
+    ClothingSpec,
+    GaitSpec,
+    RenderSpec,
+    SceneSpec,
+    SynthSpec,
+)
 
 __all__ = [
     "BodySpec",
@@ -43,6 +51,6 @@ __all__ = [
 def render_clip(spec: SynthSpec, video_path: Any, truth_path: Any = None, **kwargs: Any) -> dict[str, Any]:
     """Render a clip and its truth JSON; see :func:`gaitvision.synth.render.render_clip`."""
     require_synth()
-    from .render import render_clip as _render  # noqa: PLC0415 (imports torch)
+    from gaitvision.synth.render import render_clip as _render  # noqa: PLC0415 (imports torch)
 
     return _render(spec, video_path, truth_path, **kwargs)

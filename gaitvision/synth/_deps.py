@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from ..errors import GaitvisionError
+from gaitvision.errors import GaitvisionError
 
 __all__ = ["SynthDependencyError", "missing_synth_dependencies", "require_synth"]
 

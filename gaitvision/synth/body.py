@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .kinematics import BodyState, Skeleton, rot_x, rot_y, rot_z
-from .spec import BodySpec, ClothingSpec, GaitSpec
+from gaitvision.synth.kinematics import BodyState, Skeleton, rot_x, rot_y, rot_z
+from gaitvision.synth.spec import BodySpec, ClothingSpec, GaitSpec
 
 __all__ = ["Body", "LANDMARK_BONES", "MEDIAPIPE_NAMES"]
 
@@ -71,7 +71,7 @@ def _half_rotation(R: NDArray) -> NDArray:
     if angle < 1e-9:
         return np.eye(3)
     axis = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]]) / (2 * math.sin(angle))
-    from .kinematics import rodrigues
+    from gaitvision.synth.kinematics import rodrigues
 
     return rodrigues(axis, angle / 2)
 
@@ -290,7 +290,7 @@ class Body:
 
     def _fist(self, s: str, G_hand: NDArray) -> dict[str, NDArray]:
         """Loosely curled fingers (a runner's hand), as deltas relative to the posed hand."""
-        from .kinematics import rodrigues
+        from gaitvision.synth.kinematics import rodrigues
 
         out: dict[str, NDArray] = {}
         wr = self.ref[f"wrist.{s}"]

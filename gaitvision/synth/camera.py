@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .kinematics import rodrigues, rot_z
-from .spec import CameraSpec, SceneSpec
+from gaitvision.synth.kinematics import rodrigues, rot_z
+from gaitvision.synth.spec import CameraSpec, SceneSpec
 
 __all__ = ["Camera", "make_camera"]
 

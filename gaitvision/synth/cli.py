@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .spec import STRIKES, VIEWS, SynthSpec
+from gaitvision.synth.spec import STRIKES, VIEWS, SynthSpec
 
 __all__ = ["add_synth_parser", "run_synth", "spec_from_args"]
 
@@ -138,8 +138,8 @@ def run_synth(args: argparse.Namespace) -> int:
     if args.print_spec:
         print(json.dumps(spec.to_dict(), indent=2))
         return 0
-    from . import render_clip  # checks the optional dependencies first
-    from .render import clip_summary_line
+    from gaitvision.synth import render_clip  # checks the optional dependencies first
+    from gaitvision.synth.render import clip_summary_line
 
     bar = None
     if not args.quiet:

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ConfigError
-from .spec import GaitSpec
+from gaitvision.errors import ConfigError
+from gaitvision.synth.spec import GaitSpec
 
 __all__ = ["GaitModel", "LegState", "Skeleton", "fppa_deg", "rot_x", "rot_y", "rot_z"]
 

@@ -13,8 +13,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from .camera import Camera
-from .spec import SceneSpec
+from gaitvision.synth.camera import Camera
+from gaitvision.synth.spec import SceneSpec
 
 __all__ = ["Scene", "draw_triangles", "shade", "vertex_normals"]
 

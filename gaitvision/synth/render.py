@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..io._atomic import write_text
-from ..io.video import VideoWriter
-from ._deps import require_synth
-from .spec import SynthSpec
+from gaitvision.io._atomic import write_text
+from gaitvision.io.video import VideoWriter
+from gaitvision.synth._deps import require_synth
+from gaitvision.synth.spec import SynthSpec
 
 __all__ = ["TRUTH_FORMAT", "render_clip"]
 
@@ -67,11 +67,11 @@ def render_clip(
         The truth (format ``gaitvision-synth-truth/1``).
     """
     require_synth()
-    from .body import MEDIAPIPE_NAMES, Body  # noqa: PLC0415 (torch)
-    from .camera import make_camera
-    from .kinematics import GaitModel
-    from .raster import Scene, shade, vertex_normals
-    from .truth import compute_truth
+    from gaitvision.synth.body import MEDIAPIPE_NAMES, Body  # noqa: PLC0415 (torch)
+    from gaitvision.synth.camera import make_camera
+    from gaitvision.synth.kinematics import GaitModel
+    from gaitvision.synth.raster import Scene, shade, vertex_normals
+    from gaitvision.synth.truth import compute_truth
 
     t_start = time.perf_counter()
     video_path = Path(video_path)

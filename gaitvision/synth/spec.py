@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..errors import ConfigError
+from gaitvision.errors import ConfigError
 
 __all__ = [
     "BodySpec",

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .camera import Camera
-from .kinematics import GaitModel, fppa_deg
+from gaitvision.synth.camera import Camera
+from gaitvision.synth.kinematics import GaitModel, fppa_deg
 
 __all__ = ["compute_truth", "kin_landmarks", "SIDE_IDX"]
 

@@ -68,7 +68,6 @@ def test_usage_error_exit_code_2(tmp_path):
 @pytest.mark.video
 def test_slow_motion_output_keeps_frames_and_stretches_time(tmp_path):
     import av
-
     from conftest import shared_clip
 
     clip = shared_clip("synthetic/side_rfs_60fps.mp4")

@@ -26,7 +26,6 @@ import av
 import cv2
 import numpy as np
 import pytest
-
 from conftest import shared_clip, shared_truth
 from fixtures.clips import (
     clip_frames,
@@ -37,6 +36,7 @@ from fixtures.clips import (
     write_audio_only,
     write_clip,
 )
+
 from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.errors import OutputError, VideoReadError
 from gaitvision.io.tracks import load_track
@@ -312,7 +312,7 @@ def test_long_clip_memory_stays_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h))
     # the outlier filter works on the small landmark arrays only; it is
     # skipped to keep this test short (bench/long_clip.py runs everything)
-    import gaitvision.filtering as filtering
+    import gaitvision.clean.filtering as filtering
 
     monkeypatch.setattr(filtering, "reject_outliers", lambda tr, **kw: tr)
     base = _rss_mb()
@@ -442,7 +442,7 @@ def test_walking_or_mistimed_clip_warns():
     and test_slow_motion_capture_fps. No real walking clip is available, so
     the walking thresholds are checked here on summaries.
     """
-    from gaitvision.recording import gait_warnings
+    from gaitvision.quality.recording import gait_warnings
 
     w = gait_warnings({"cadence_spm": 96.0, "metrics": {}}, slow_motion_known=False)
     assert len(w) == 1 and "walking" in w[0] and "--capture-fps" in w[0]
@@ -560,7 +560,7 @@ def test_failure_during_render_leaves_nothing_complete(tmp_path, good_clip, good
     (valid for this clip) is kept so a re-run is fast. Also: a previous run's
     results in the folder are gone, never mixed with the new run.
     """
-    import gaitvision.render as render
+    import gaitvision.render.video as render
     from gaitvision.io.tracks import file_fingerprint
 
     out = _out_with_cache(tmp_path, good_track)

@@ -16,11 +16,11 @@ import pytest
 from fixtures.clips import moving_bar_frames, stub_pose_pass, write_clip
 
 from gaitvision.config import AnalysisConfig, RenderConfig
-from gaitvision.io.pose import PROBE_FRAMES, _Restart, estimate_poses, is_frontal_start
 from gaitvision.io.video import iter_frames
-from gaitvision.knee_outline import OUTLINE_NAMES, has_knee_outline
 from gaitvision.landmarks import N_LANDMARKS
 from gaitvision.pipeline import analyze_video
+from gaitvision.pose.blazepose import PROBE_FRAMES, _Restart, estimate_poses, is_frontal_start
+from gaitvision.pose.knee_outline import OUTLINE_NAMES, has_knee_outline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 REAR = SAMPLES / "rear_valgus_60fps.mp4"

@@ -15,14 +15,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from conftest import shared_clip, shared_truth
 from fixtures.pelvis_images import long_shirt, rotate_clip
 from fixtures.pelvis_markers import paint_dots, psis_pixels
+
 from gaitvision.io.tracks import load_track
 from gaitvision.io.video import iter_frames
-from gaitvision.metrics.pelvis import pelvis_line_deg
-from gaitvision.pelvis_image import measure_pelvis_frames, pelvic_drop_peaks, pelvis_source
+from gaitvision.measure.metrics.pelvis import pelvis_line_deg
+from gaitvision.measure.pelvis_drop import pelvic_drop_peaks, pelvis_source
+from gaitvision.pose.pelvis_image import measure_pelvis_frames
 
 pytestmark = pytest.mark.video
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import shared_clip
 
-from gaitvision.io.pose import default_pose_threads, estimate_poses
 from gaitvision.io.video import iter_frames
+from gaitvision.pose.blazepose import default_pose_threads, estimate_poses
 
 pytestmark = pytest.mark.video
 

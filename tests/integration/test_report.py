@@ -22,9 +22,15 @@ from urllib.parse import unquote, urlparse
 import cv2
 import numpy as np
 import pytest
-
 from conftest import shared_clip
-from gaitvision.keyframes import KeyframeChoice, crop_and_scale, draw_still, read_frames, stored_geometry
+
+from gaitvision.render.keyframes import (
+    KeyframeChoice,
+    crop_and_scale,
+    draw_still,
+    read_frames,
+    stored_geometry,
+)
 from gaitvision.report.data import load_folder
 
 pytestmark = pytest.mark.video
@@ -360,7 +366,7 @@ def test_report_rebuilds_without_the_pose_model(analyzed, tmp_path, monkeypatch)
     for p in [out / "report.html", *(out / "plots").glob("*.png"), *(out / "keyframes").glob("*.png")]:
         p.unlink()
 
-    import gaitvision.io.pose as pose
+    import gaitvision.pose.blazepose as pose
 
     def no_pose(*a, **k):
         raise AssertionError("the pose model must not run to rebuild a report")
@@ -396,16 +402,16 @@ def test_report_cli_without_the_clip_keeps_stills(analyzed, tmp_path):
 
 def test_rebuilt_report_keeps_faces_blurred(analyzed, tmp_path):
     """A report rebuilt from an analysis run with --blur-faces blurs the stills again."""
-    pytest.importorskip("gaitvision.privacy")
+    pytest.importorskip("gaitvision.render.privacy")
     src = analyzed(REAR).out_dir
     out = tmp_path / "blurred"
     shutil.copytree(src, out)
     summary = json.loads((out / "summary.json").read_text())
     summary["config"]["render"]["blur_faces"] = True
     (out / "summary.json").write_text(json.dumps(summary))
-    from gaitvision.privacy import face_boxes
-    from gaitvision.report import rebuild_report
     from gaitvision.io.tracks import load_track
+    from gaitvision.render.privacy import face_boxes
+    from gaitvision.report import rebuild_report
 
     rebuild_report(out)
     raw, _ = load_track(out / "track.npz")

@@ -13,7 +13,6 @@ import json
 import av
 import numpy as np
 import pytest
-
 from conftest import shared_clip, shared_truth
 
 pytestmark = pytest.mark.video

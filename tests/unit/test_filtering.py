@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gaitvision import filtering
+from gaitvision.clean import filtering
 from gaitvision.errors import ConfigError, InvalidTrackError
 from gaitvision.landmarks import LANDMARK_NAMES, N_LANDMARKS, index
 from gaitvision.track import LandmarkTrack

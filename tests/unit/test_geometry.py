@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gaitvision.metrics.geometry import (
+from gaitvision.measure.metrics.geometry import (
     interior_angle_deg,
     line_tilt_deg,
     signed_offset_from_line,

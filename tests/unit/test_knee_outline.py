@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-
 from fixtures.synthetic import make_rear_track, with_knee_outline
-from gaitvision.knee_outline import has_knee_outline, knee_outline_x, use_knee_outline
-from gaitvision.processing import measure_track
+
+from gaitvision.measurement import measure_track
+from gaitvision.pose.knee_outline import has_knee_outline, knee_outline_x, use_knee_outline
 
 H, W = 400, 300
 HIP = np.array([150.0, 100.0])  # thigh length 100 px to the knee below

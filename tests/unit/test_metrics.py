@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from gaitvision.landmarks import LANDMARK_NAMES, N_LANDMARKS, index
-from gaitvision.metrics.foot import classify_strike, foot_angle_raw_deg
-from gaitvision.metrics.knee import knee_flexion_deg, knee_fppa_deg
-from gaitvision.metrics.pelvis import pelvic_drop_deg, pelvis_line_deg
-from gaitvision.metrics.temporal import cadence_spm
+from gaitvision.measure.metrics.foot import classify_strike, foot_angle_raw_deg
+from gaitvision.measure.metrics.knee import knee_flexion_deg, knee_fppa_deg
+from gaitvision.measure.metrics.pelvis import pelvic_drop_deg, pelvis_line_deg
+from gaitvision.measure.metrics.temporal import cadence_spm
 from gaitvision.track import LandmarkTrack
 
 

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from fixtures.pelvis_images import (
     REAR_LANDMARKS,
     SHIRT,
@@ -17,14 +16,14 @@ from fixtures.pelvis_images import (
     track_for,
 )
 from fixtures.pelvis_markers import paint_dots
+
 from gaitvision.landmarks import index
-from gaitvision.pelvis_image import (
+from gaitvision.measure.pelvis_drop import pelvic_drop_peaks, pelvis_source
+from gaitvision.pose.pelvis_image import (
     PelvisImageSeries,
     detect_markers,
     estimate_roll_deg,
     measure_pelvis_frames,
-    pelvic_drop_peaks,
-    pelvis_source,
     waistband_candidates,
 )
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from gaitvision import plots
+from gaitvision.report import plots
 from gaitvision.report.curves import normalise_strides
 
 
@@ -100,7 +100,7 @@ def test_save_figure_writes_png_atomically(tmp_path):
 
 
 def test_no_pyplot_and_no_backend_choice_at_import():
-    code = ("import sys, gaitvision.plots as p, gaitvision.report;"
+    code = ("import sys, gaitvision.report.plots as p, gaitvision.report;"
             "p.plot_gait_cycle({'left': [[1.0, 2.0, 3.0]]}, title='t');"
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported';"
             "print('ok')")

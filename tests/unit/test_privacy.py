@@ -3,9 +3,9 @@
 import cv2
 import numpy as np
 import pytest
-
 from fixtures.synthetic import make_side_track
-from gaitvision.privacy import blur_box, blur_faces, face_box, face_boxes
+
+from gaitvision.render.privacy import blur_box, blur_faces, face_box, face_boxes
 
 
 def checkerboard(h=400, w=300, cell=4):

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-
 from fixtures.synthetic import make_rear_track, make_side_track
-from gaitvision.analysis import STEP_WIDTH_REASON
+
 from gaitvision.errors import InsufficientDataError
-from gaitvision.processing import measure_track
-from gaitvision.view import classify_view
+from gaitvision.measure.analysis import STEP_WIDTH_REASON
+from gaitvision.measurement import measure_track
+from gaitvision.pose.view import classify_view
 
 
 def _times(m, side, key):

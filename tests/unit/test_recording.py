@@ -2,16 +2,11 @@
 
 import numpy as np
 import pytest
-
 from fixtures.synthetic import make_side_track
+
+from gaitvision.clean.person import follow_one_person
 from gaitvision.landmarks import index
-from gaitvision.recording import (
-    apply_framing,
-    check_framing,
-    explain_no_steps,
-    follow_one_person,
-    outside_mask,
-)
+from gaitvision.quality.recording import apply_framing, check_framing, explain_no_steps, outside_mask
 
 FEET = [index(f"{s}_{p}") for s in ("left", "right") for p in ("ankle", "heel", "foot_index")]
 

@@ -76,9 +76,9 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
 # -- phone clips and hostile files (issue 6) ----------------------------------
 
 import av  # noqa: E402
-
 from fixtures.clips import write_audio_only  # noqa: E402
 from fixtures.clips import write_clip as encode_clip  # noqa: E402
+
 from gaitvision.io.video import _bmff_problem  # noqa: E402
 
 

@@ -1,0 +1,1 @@
+"""Cleaning stage: confidence gating, leg-swap repair, outliers, gaps, low-pass, one runner."""

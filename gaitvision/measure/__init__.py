@@ -1,0 +1,1 @@
+"""Measuring stage: metric functions, the metric registry, the step table and the summary."""

@@ -1,0 +1,261 @@
+"""MediaPipe BlazePose adapter: video frames -> :class:`LandmarkTrack`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from gaitvision.errors import InsufficientDataError, PoseEstimationError
+from gaitvision.io.video import Frame, iter_frames
+from gaitvision.landmarks import LANDMARK_NAMES, N_LANDMARKS
+from gaitvision.pose.knee_outline import OUTLINE_NAMES, knee_outline_x
+from gaitvision.track import LandmarkTrack
+
+__all__ = [
+    "MODEL_NAME", "default_pose_threads", "estimate_poses", "is_frontal_start", "model_version",
+    "track_video",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The pose model used; stored in ``track.npz`` so a cache from another
+#: model is never reused.
+MODEL_NAME = "mediapipe.solutions.pose BlazePose full (model_complexity=1, tracking)"
+
+
+def model_version() -> str:
+    """Return the installed MediaPipe version."""
+    from importlib.metadata import version
+
+    return version("mediapipe")
+
+
+#: Most threads the pose model's inference is given by default; XNNPACK's
+#: gain flattens beyond a few threads for this 256x256 model.
+MAX_DEFAULT_THREADS = 4
+
+
+def default_pose_threads() -> int:
+    """Inference threads for one pose pass: the cores this process may use (at most 4)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, MAX_DEFAULT_THREADS))
+
+
+def _pose_model(threads: int, **kwargs):  # noqa: ANN202 - MediaPipe type, imported lazily
+    """MediaPipe's ``Pose`` with its two TFLite models run on ``threads`` XNNPACK threads.
+
+    ``mediapipe.solutions.pose.Pose`` leaves the XNNPACK delegate at its
+    desktop default of one thread, so the pose model, the cost floor of
+    gaitvision, uses one core. The thread count is a field of the graph's
+    ``InferenceCalculator`` options, which the solution API does not expose;
+    it is set here on the expanded graph before it starts. The landmarks are
+    bit-identical to a one-thread pass (checked on the 1080p60 bench clip);
+    only the wall time changes (1080p: 34 -> 47 frames/s with 2 threads on 2
+    cores).
+    """
+    from mediapipe.calculators.tensor import inference_calculator_pb2 as icpb
+    from mediapipe.python.solutions import pose as mp_pose
+
+    class _Pose(mp_pose.Pose):
+        def _modify_calculator_options(self, config, params):  # type: ignore[no-untyped-def]
+            super()._modify_calculator_options(config, params)
+            for node in config.node:
+                if node.calculator not in ("InferenceCalculator", "InferenceCalculatorCpu"):
+                    continue
+                for packed in node.node_options:
+                    if packed.type_url.endswith("InferenceCalculatorOptions"):
+                        opts = icpb.InferenceCalculatorOptions.FromString(packed.value)
+                        opts.delegate.xnnpack.num_threads = threads
+                        packed.value = opts.SerializeToString()
+                if node.HasField("options"):
+                    opts = node.options.Extensions[icpb.InferenceCalculatorOptions.ext]
+                    opts.delegate.xnnpack.num_threads = threads
+
+    return _Pose(**kwargs)
+
+
+#: Frames with a runner after which a pass started without the leg outline
+#: decides whether the clip is a frontal view (and restarts with it).
+PROBE_FRAMES = 60
+
+#: (knee, hip) landmark indices of each leg, in the order of OUTLINE_NAMES
+_KNEE_HIP = tuple((LANDMARK_NAMES.index(f"{s}_knee"), LANDMARK_NAMES.index(f"{s}_hip"))
+                  for s in ("left", "right"))
+
+
+class _Restart(Exception):
+    """Raised inside a pose pass to start it again with the leg outline."""
+
+
+def estimate_poses(
+    frames: Iterable[Frame],
+    *,
+    threads: int = 1,
+    min_detection_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.5,
+    progress: Callable[[int], None] | None = None,
+    require_person: bool = True,
+    leg_outline: bool = False,
+    restart_if: Callable[[LandmarkTrack], bool] | None = None,
+) -> LandmarkTrack | None:
+    """Run BlazePose on a stream of frames.
+
+    Parameters
+    ----------
+    frames
+        Upright RGB frames with timestamps, e.g. from :func:`iter_frames`.
+        Consumed one at a time; only the landmarks are kept.
+    threads
+        Threads for the pose model's inference (see :func:`_pose_model`).
+        Use 1 when several passes run side by side: XNNPACK's threads spin
+        while they wait, and more threads than free cores slow every pass
+        down badly.
+    min_detection_confidence, min_tracking_confidence
+        MediaPipe's person-detection and tracking thresholds.
+    progress
+        Called with the number of frames done after each frame.
+    require_person
+        Raise if no person is found in any frame (default). False returns
+        the all-NaN track instead (None if there were no frames), for
+        callers that process a clip in pieces.
+    leg_outline
+        Also run MediaPipe's person segmentation and add the two
+        :data:`~gaitvision.knee_outline.OUTLINE_NAMES` landmarks: the middle
+        of each leg's outline at the knee (see :mod:`gaitvision.knee_outline`).
+        The 33 pose landmarks are the same either way; the segmentation
+        costs 1.3-2x the time per frame (more on larger frames), so it is
+        meant for frontal views only.
+    restart_if
+        Called once with the track so far when :data:`PROBE_FRAMES` frames
+        with a runner are done; if it returns True the pass stops and
+        ``_Restart`` is raised (see :func:`track_video`).
+
+    Returns
+    -------
+    LandmarkTrack
+        Pixel positions of the 33 landmarks (plus the two knee outline
+        points with ``leg_outline``; NaN in frames with no person),
+        visibility as confidence, and the frames' own timestamps.
+
+    Raises
+    ------
+    PoseEstimationError
+        If no person is found in any frame.
+
+    Notes
+    -----
+    ``model_complexity=1`` is the only BlazePose model bundled in the
+    ``mediapipe==0.10.21`` wheel; the lite and heavy models would be
+    downloaded at run time, which gaitvision never does.
+    """
+    os.environ.setdefault("GLOG_minloglevel", "2")
+
+    names = (*LANDMARK_NAMES, *OUTLINE_NAMES) if leg_outline else LANDMARK_NAMES
+    n_names = len(names)
+    xy_rows: list[np.ndarray] = []
+    conf_rows: list[np.ndarray] = []
+    times: list[float] = []
+    size_wh: tuple[int, int] | None = None
+    n_found = 0
+    with _pose_model(
+        max(1, int(threads)),
+        static_image_mode=False,
+        model_complexity=1,
+        smooth_landmarks=True,
+        enable_segmentation=leg_outline,
+        smooth_segmentation=True,
+        min_detection_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+    ) as pose:
+        for frame in frames:
+            h, w = frame.image.shape[:2]
+            if size_wh is None:
+                size_wh = (w, h)
+            result = pose.process(frame.image)
+            xy = np.full((n_names, 2), np.nan)
+            conf = np.zeros(n_names)
+            if result.pose_landmarks is not None:
+                lm = result.pose_landmarks.landmark
+                xy[:N_LANDMARKS, 0] = [p.x * w for p in lm]
+                xy[:N_LANDMARKS, 1] = [p.y * h for p in lm]
+                conf[:N_LANDMARKS] = [p.visibility for p in lm]
+                n_found += 1
+                if leg_outline and result.segmentation_mask is not None:
+                    for j, (knee, hip) in enumerate(_KNEE_HIP):
+                        x = knee_outline_x(result.segmentation_mask, xy[knee], xy[hip])
+                        if np.isfinite(x):
+                            xy[N_LANDMARKS + j] = (x, xy[knee, 1])
+                            conf[N_LANDMARKS + j] = conf[knee]
+            xy_rows.append(xy)
+            conf_rows.append(conf)
+            times.append(frame.time_s)
+            if progress is not None:
+                progress(len(times))
+            if restart_if is not None and n_found == PROBE_FRAMES:
+                partial = LandmarkTrack(xy=np.stack(xy_rows), confidence=np.stack(conf_rows),
+                                        time_s=np.asarray(times), frame_size_wh=size_wh,
+                                        landmark_names=names)
+                if restart_if(partial):
+                    raise _Restart
+    if size_wh is None and not require_person:
+        return None
+    if require_person and (size_wh is None or not any(np.isfinite(r).any() for r in xy_rows)):
+        raise PoseEstimationError(
+            "No person was found in any frame. Film the runner head to toe, "
+            "well lit, with nobody else in the picture."
+        )
+    return LandmarkTrack(
+        xy=np.stack(xy_rows),
+        confidence=np.stack(conf_rows),
+        time_s=np.asarray(times),
+        frame_size_wh=size_wh,  # type: ignore[arg-type]
+        landmark_names=names,
+    )
+
+
+def is_frontal_start(track: LandmarkTrack) -> bool:
+    """True if the runner in the first frames of a clip is seen from behind or in front."""
+    from gaitvision.pose.view import classify_view
+
+    try:
+        return not classify_view(track).view.startswith("side")
+    except InsufficientDataError:
+        return False
+
+
+def track_video(
+    path: str | os.PathLike[str],
+    *,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    leg_outline: bool | None = False,
+) -> LandmarkTrack:
+    """Decode a clip and run the pose model on every frame.
+
+    ``threads``: inference threads (default :func:`default_pose_threads`).
+    Decoding runs in FFmpeg's own threads, overlapped with inference.
+
+    ``leg_outline``: add the knee outline points (see :func:`estimate_poses`).
+    None decides from the clip: the pass starts without them and, if the
+    first :data:`PROBE_FRAMES` frames with a runner show a rear or front
+    view, starts again from the first frame with them (a fresh tracker, so
+    the landmarks are those of a single pass). The final view is decided on
+    the whole clip later; :func:`gaitvision.pipeline.analyze_video` runs the
+    pass again in the rare case the two disagree.
+    """
+    n = default_pose_threads() if threads is None else threads
+    if leg_outline is None:
+        try:
+            return estimate_poses(iter_frames(path), threads=n, progress=progress,
+                                  restart_if=is_frontal_start)  # type: ignore[return-value]
+        except _Restart:
+            logger.info("Rear or front view: running the pose pass with the leg outline")
+            leg_outline = True
+    return estimate_poses(iter_frames(path), threads=n, progress=progress,  # type: ignore[return-value]
+                          leg_outline=leg_outline)

@@ -1,0 +1,1 @@
+"""Drawing: one set of annotators for the annotated video and the stills."""

@@ -1,0 +1,164 @@
+"""The annotated video: the input clip with the measurements drawn on it."""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gaitvision.config import RenderConfig
+from gaitvision.io.video import VideoWriter, iter_frames
+from gaitvision.render.annotators import (
+    FrontalStepAnnotator,
+    SideStepAnnotator,
+    SkeletonAnnotator,
+    StampAnnotator,
+)
+from gaitvision.render.privacy import blur_box, face_boxes
+from gaitvision.track import LandmarkTrack
+
+__all__ = ["output_size", "render_video"]
+
+#: How long a step's annotation stays on screen after the moment it shows
+#: (at most until the next step's annotation appears).
+HOLD_S = 0.4
+
+_PARTS = tuple(f"{s}_{p}" for s in ("left", "right") for p in ("hip", "knee", "ankle", "heel", "foot_index"))
+
+
+def output_size(width: int, height: int, *, max_long_side_px: int) -> tuple[int, int]:
+    """Output frame size: long side capped, both dimensions even (yuv420p)."""
+    scale = min(1.0, max_long_side_px / max(width, height))
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+@dataclass(frozen=True)
+class _Overlay:
+    start_s: float
+    end_s: float
+    frame: int
+    row: dict[str, Any]
+    geo: dict[str, list[float]]
+
+
+def _overlays(
+    rows: list[dict[str, Any]], geometry: list[dict[str, list[float]]], time_s: np.ndarray, side_view: bool
+) -> list[_Overlay]:
+    out = []
+    for r, g in zip(rows, geometry):
+        if r["excluded_reason"]:
+            continue
+        if side_view:
+            f = r["ic_frame"]
+        else:
+            f = r.get("knee_fppa_peak_frame")
+            if f is None:
+                continue
+        out.append(_Overlay(float(time_s[f]), float(time_s[f]) + HOLD_S, int(f), r, g))
+    out.sort(key=lambda o: o.start_s)
+    # each annotation gives way to the next one, so labels never pile up
+    return [
+        _Overlay(o.start_s, min(o.end_s, nxt.start_s) if nxt else o.end_s, o.frame, o.row, o.geo)
+        for o, nxt in zip(out, [*out[1:], None])
+    ]
+
+
+def render_video(
+    video_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    track: LandmarkTrack,
+    rows: list[dict[str, Any]],
+    geometry: list[dict[str, list[float]]],
+    view: str,
+    cfg: RenderConfig,
+    progress: Callable[[int], None] | None = None,
+    face_track: LandmarkTrack | None = None,
+) -> tuple[int, int]:
+    """Decode the clip again and write it with the overlay (atomically).
+
+    Parameters
+    ----------
+    track
+        The track the values were measured on (its positions are drawn).
+    rows, geometry
+        Per-step rows and the points each value was measured between, from
+        :func:`gaitvision.analysis.measure_steps`.
+    face_track
+        With ``cfg.blur_faces``: the track to find the face in (the raw pose
+        track is best: cleaning may drop low-confidence face points);
+        defaults to ``track``. Frames with no face position within 0.5 s
+        are blurred whole.
+
+    Returns
+    -------
+    width, height
+        Size of the written video.
+    """
+    w_in, h_in = track.frame_size_wh
+    w, h = output_size(w_in, h_in, max_long_side_px=cfg.max_long_side_px)
+    sx, sy = w / w_in, h / h_in
+    scale = np.array([sx, sy])
+    side_view = view.startswith("side")
+    overlays = _overlays(rows, geometry, track.time_s, side_view)
+    font = max(0.45, 0.6 * h / 1280)
+    skel = SkeletonAnnotator(thickness=max(2, int(3 * h / 1280)), radius=max(3, int(5 * h / 1280)))
+    side_ann = SideStepAnnotator(font_scale=font)
+    front_ann = FrontalStepAnnotator(font_scale=font)
+    stamp = StampAnnotator(font_scale=font * 0.9)
+    idx = {n: track.landmark_names.index(n) for n in _PARTS}
+    counts = {"left": 0, "right": 0}
+    step_no = {}
+    starts = [o.start_s for o in overlays]
+    for o in overlays:
+        counts[o.row["side"]] += 1
+        step_no[id(o)] = counts[o.row["side"]]
+
+    faces = face_boxes(face_track if face_track is not None else track) * np.tile(scale, 2) if cfg.blur_faces else None
+
+    def pt(frame: int, name: str) -> np.ndarray:
+        return track.xy[frame, idx[name]] * scale
+
+    with VideoWriter(out_path, width=w, height=h, crf=cfg.crf, preset=cfg.preset) as writer:
+        for fr in iter_frames(video_path, size_wh=(w, h)):
+            i = fr.index
+            image = fr.image
+            if faces is not None:
+                image = blur_box(image, faces[i] if i < len(faces) else None)
+            if i < track.n_frames:
+                points = {n: pt(i, n) for n in _PARTS}
+                interp = {n: bool(track.interpolated[i, idx[n]]) for n in _PARTS}
+                skel.annotate(image, points=points, interpolated=interp)
+                # overlays are sorted and never overlap: at most one is on screen
+                k = bisect.bisect_right(starts, fr.time_s + 1e-9) - 1
+                for o in overlays[max(k, 0) : k + 1]:
+                    if not (o.start_s - 1e-9 <= fr.time_s < o.end_s):
+                        continue
+                    r, f, side = o.row, o.frame, o.row["side"]
+                    g = {k: np.asarray(v) * scale for k, v in o.geo.items()}
+                    label = f"{side.upper()[0]} step {step_no[id(o)]} (frame {f})"
+                    if side_view:
+                        side_ann.annotate(
+                            image, side=side, step_label=label,
+                            heel=g.get("heel"), toe=g.get("foot_index"), knee=g.get("knee"),
+                            strike_deg=r.get("foot_strike_angle_deg"),
+                            knee_flexion_deg=r.get("knee_flexion_ic_deg"),
+                            pattern=r.get("foot_strike_pattern"),
+                        )
+                    else:
+                        front_ann.annotate(
+                            image, side=side, step_label=label,
+                            hip=g.get("hip"), knee=g.get("knee"), ankle=g.get("ankle"),
+                            fppa_deg=r.get("knee_fppa_peak_deg"),
+                        )
+            stamp.annotate(image, frame_index=i, time_s=fr.time_s)
+            writer.write(image, fr.time_s * cfg.slow_motion)
+            if progress is not None:
+                progress(i + 1)
+    return w, h
