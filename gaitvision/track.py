@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,7 +50,9 @@ class LandmarkTrack:
     time_s: NDArray[np.float64]
     frame_size_wh: tuple[int, int]
     landmark_names: tuple[str, ...] = LANDMARK_NAMES
-    interpolated: NDArray[np.bool_] = field(default=None)  # type: ignore[assignment]
+    # None (the default) means "nothing interpolated"; __post_init__ replaces it
+    # with an all-False array, so the attribute is always an array.
+    interpolated: NDArray[np.bool_] = field(default=cast("NDArray[np.bool_]", None))
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.xy, dtype=np.float64)
@@ -133,6 +136,6 @@ class LandmarkTrack:
             return float("nan")
         return float(1.0 / np.median(np.diff(self.time_s)))
 
-    def replace(self, **changes: object) -> LandmarkTrack:
+    def replace(self, **changes: Any) -> LandmarkTrack:
         """Return a copy with some fields replaced (validated again)."""
         return dataclasses.replace(self, **changes)
