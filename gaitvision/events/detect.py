@@ -137,10 +137,11 @@ def _peaks(
     filled = np.where(ok, signal, np.nanmin(signal))
     spread = np.nanpercentile(signal, 95) - np.nanpercentile(signal, 5)
     dt = float(np.median(np.diff(time_s)))
-    peaks, _ = find_peaks(
+    peaks: NDArray[np.intp] = find_peaks(
         filled, distance=max(1, int(min_distance_s / dt)), prominence=0.25 * spread
-    )
-    return peaks[ok[peaks]]
+    )[0]
+    kept: NDArray[np.intp] = peaks[ok[peaks]]
+    return kept
 
 
 def _toe_off_side(
@@ -219,7 +220,8 @@ def _side_view_events(
 ) -> GaitEvents:
     t = track.time_s
     mh = _mid_hip(track)
-    near_h = (track.landmark(f"{near_side}_heel")[:, 0] - mh[:, 0]) * direction
+    sign = float(direction)  # +1.0 or -1.0: image x -> forward
+    near_h = (track.landmark(f"{near_side}_heel")[:, 0] - mh[:, 0]) * sign
     period = stride_period_s(near_h, t)
     steps: list[Step] = []
     for side in ("left", "right"):
@@ -229,15 +231,15 @@ def _side_view_events(
         leg = float(np.nanmedian(hip_ankle)) if np.isfinite(hip_ankle).any() else float("nan")
         # Zeni: IC at the heel's most anterior position relative to the pelvis,
         # TO-window end at the toe's most posterior position.
-        h = (heel[:, 0] - mh[:, 0]) * direction
-        g = (toe[:, 0] - mh[:, 0]) * direction
+        h = (heel[:, 0] - mh[:, 0]) * sign
+        g = (toe[:, 0] - mh[:, 0]) * sign
         ics = _peaks(h, t, min_distance_s=0.6 * period)
         tos = _peaks(-g, t, min_distance_s=0.6 * period)
         for ic in ics:
             t_ic = _peak_time(h, t, int(ic))
             later = tos[(t[tos] > t[ic]) & (t[tos] < t[ic] + 0.75 * period)]
             if later.size == 0:
-                steps.append(Step(side, int(ic), -1, -1, ic_time_s=t_ic))  # type: ignore[arg-type]
+                steps.append(Step(side, int(ic), -1, -1, ic_time_s=t_ic))
                 continue
             to, t_to = _toe_off_side(toe[:, 1], t, int(ic), int(later[0]), TOE_OFF_TOLERANCE * leg)
             if to > ic:
@@ -245,7 +247,7 @@ def _side_view_events(
                 if refined is not None:
                     ic, t_ic = refined
             ms = _midstance(track, int(ic), to)
-            steps.append(Step(side, int(ic), to, ms, ic_time_s=t_ic, to_time_s=t_to))  # type: ignore[arg-type]
+            steps.append(Step(side, int(ic), to, ms, ic_time_s=t_ic, to_time_s=t_to))
     steps.sort(key=lambda s: s.ic_frame)
     return GaitEvents(tuple(steps), period, "zeni-side")
 
