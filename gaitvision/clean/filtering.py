@@ -36,7 +36,8 @@ def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Start and end (exclusive) of each run of True in a 1-D mask."""
     padded = np.concatenate([[False], mask, [False]])
     d = np.diff(padded.astype(np.int8))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+    # as many run starts as ends: the mask is padded with False on both sides
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
 
 
 def interpolate_gaps(track: LandmarkTrack, *, max_gap_s: float = 0.1) -> LandmarkTrack:

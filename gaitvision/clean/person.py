@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gaitvision.track import LandmarkTrack
 
@@ -82,34 +83,14 @@ def follow_one_person(
     centre = torso.mean(axis=1)
     length = np.linalg.norm(torso[:, :2].mean(axis=1) - torso[:, 2:].mean(axis=1), axis=1)
     frames = np.flatnonzero(ok)
-    seg_id = np.full(track.n_frames, -1)
     switches: list[float] = []
     if frames.size:
-        seg = 0
-        seg_id[frames[0]] = 0
-        for a, b in zip(frames[:-1], frames[1:]):
-            ref = max(length[a], length[b], 1.0)
-            d = np.linalg.norm(centre[b] - centre[a])
-            size_jump = max(length[a], length[b]) / max(min(length[a], length[b]), 1.0)
-            if d > jump_torso * ref or size_jump > 1.6:
-                seg += 1
-            seg_id[b] = seg
-        # group segments into people by their median centre
-        n_seg = seg + 1
-        med = np.array([np.median(centre[seg_id == k], axis=0) for k in range(n_seg)])
-        med_len = np.array([np.median(length[seg_id == k]) for k in range(n_seg)])
-        person = np.full(n_seg, -1)
-        for k in range(n_seg):
-            for j in range(k):
-                if np.linalg.norm(med[k] - med[j]) < max(med_len[k], med_len[j]):
-                    person[k] = person[j]
-                    break
-            if person[k] < 0:
-                person[k] = person.max() + 1
+        seg_id, n_seg = _segments(frames, centre, length, track.n_frames, jump_torso)
+        person = _group_segments(seg_id, n_seg, centre, length)
         counts = np.bincount(person, weights=[np.sum(seg_id == k) for k in range(n_seg)])
         keep_person = int(np.argmax(counts))
         keep = np.isin(seg_id, np.flatnonzero(person == keep_person))
-        for a, b in zip(frames[:-1], frames[1:]):
+        for a, b in zip(frames[:-1], frames[1:], strict=True):
             if person[seg_id[a]] != person[seg_id[b]]:
                 switches.append(float(track.time_s[b]))
     else:
@@ -120,24 +101,73 @@ def follow_one_person(
     xy[drop] = np.nan
     conf[drop] = 0.0
     new = track.replace(xy=xy, confidence=conf) if drop.any() else track
-    w, h = track.frame_size_wh
-    pts = new.xy[keep] if keep.any() else new.xy[:0]
-    if pts.size:
-        with np.errstate(invalid="ignore"):
-            box = [float(np.nanmedian(np.nanmin(pts[..., 0], axis=1))) / w,
-                   float(np.nanmedian(np.nanmin(pts[..., 1], axis=1))) / h,
-                   float(np.nanmedian(np.nanmax(pts[..., 0], axis=1))) / w,
-                   float(np.nanmedian(np.nanmax(pts[..., 1], axis=1))) / h]
-        cx = float(np.nanmedian(centre[keep, 0])) / w
-    else:
-        box, cx = [float("nan")] * 4, 0.5
+    box, cx = _runner_box(new, keep, centre)
     position = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else "centre"
-    warnings = []
-    if switches:
-        warnings.append(
-            f"The pose model jumped to another person {len(switches)} time(s) (first at "
-            f"{switches[0]:.1f} s); only the runner in the {position} of the picture was analysed and "
-            f"{int(drop.sum())} frames of the other person were left out. Film with nobody else in "
-            "the picture."
-        )
-    return new, PersonCheck(position, box, switches, int(drop.sum()), warnings)
+    return new, PersonCheck(position, box, switches, int(drop.sum()),
+                            _switch_warnings(switches, position, int(drop.sum())))
+
+
+def _segments(
+    frames: NDArray[np.intp],
+    centre: NDArray[np.float64],
+    length: NDArray[np.float64],
+    n_frames: int,
+    jump_torso: float,
+) -> tuple[NDArray[np.int_], int]:
+    """Segment number of each detected frame (-1 elsewhere), split where the torso jumps; and the count."""
+    seg_id = np.full(n_frames, -1)
+    seg = 0
+    seg_id[frames[0]] = 0
+    for a, b in zip(frames[:-1], frames[1:], strict=True):
+        ref = max(length[a], length[b], 1.0)
+        d = np.linalg.norm(centre[b] - centre[a])
+        size_jump = max(length[a], length[b]) / max(min(length[a], length[b]), 1.0)
+        if d > jump_torso * ref or size_jump > 1.6:
+            seg += 1
+        seg_id[b] = seg
+    return seg_id, seg + 1
+
+
+def _group_segments(
+    seg_id: NDArray[np.int_], n_seg: int, centre: NDArray[np.float64], length: NDArray[np.float64]
+) -> NDArray[np.int_]:
+    """Person number of each segment: segments whose median torso centres are within a torso length."""
+    med = np.array([np.median(centre[seg_id == k], axis=0) for k in range(n_seg)])
+    med_len = np.array([np.median(length[seg_id == k]) for k in range(n_seg)])
+    person = np.full(n_seg, -1)
+    for k in range(n_seg):
+        for j in range(k):
+            if np.linalg.norm(med[k] - med[j]) < max(med_len[k], med_len[j]):
+                person[k] = person[j]
+                break
+        if person[k] < 0:
+            person[k] = person.max() + 1
+    return person
+
+
+def _runner_box(
+    new: LandmarkTrack, keep: NDArray[np.bool_], centre: NDArray[np.float64]
+) -> tuple[list[float], float]:
+    """Median landmark box of the kept runner as frame fractions, and the median centre's x fraction."""
+    w, h = new.frame_size_wh
+    pts = new.xy[keep] if keep.any() else new.xy[:0]
+    if not pts.size:
+        return [float("nan")] * 4, 0.5
+    with np.errstate(invalid="ignore"):
+        box = [float(np.nanmedian(np.nanmin(pts[..., 0], axis=1))) / w,
+               float(np.nanmedian(np.nanmin(pts[..., 1], axis=1))) / h,
+               float(np.nanmedian(np.nanmax(pts[..., 0], axis=1))) / w,
+               float(np.nanmedian(np.nanmax(pts[..., 1], axis=1))) / h]
+    cx = float(np.nanmedian(centre[keep, 0])) / w
+    return box, cx
+
+
+def _switch_warnings(switches: list[float], position: str, n_dropped: int) -> list[str]:
+    if not switches:
+        return []
+    return [
+        f"The pose model jumped to another person {len(switches)} time(s) (first at "
+        f"{switches[0]:.1f} s); only the runner in the {position} of the picture was analysed and "
+        f"{n_dropped} frames of the other person were left out. Film with nobody else in "
+        "the picture."
+    ]
