@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gaitvision.errors import InvalidTrackError
 from gaitvision.io._atomic import atomic_path
@@ -39,20 +41,24 @@ def save_track(
     model_version: str,
 ) -> None:
     """Write a track to ``.npz`` atomically (temporary file, then rename)."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(
-                f,
-                format=np.array(_FORMAT),
-                time_s=track.time_s,
-                xy=track.xy,
-                confidence=track.confidence,
-                landmark_names=np.array(track.landmark_names),
-                frame_size_wh=np.array(track.frame_size_wh),
-                source_fingerprint=np.array(source_fingerprint),
-                model_name=np.array(model_name),
-                model_version=np.array(model_version),
-            )
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(
+            f,
+            format=np.array(_FORMAT),
+            time_s=track.time_s,
+            xy=track.xy,
+            confidence=track.confidence,
+            landmark_names=np.array(track.landmark_names),
+            frame_size_wh=np.array(track.frame_size_wh),
+            source_fingerprint=np.array(source_fingerprint),
+            model_name=np.array(model_name),
+            model_version=np.array(model_version),
+        )
+
+
+def _size_wh(stored: NDArray[np.integer[Any]]) -> tuple[int, int]:
+    w, h = (int(v) for v in stored)
+    return w, h
 
 
 def load_track(path: str | os.PathLike[str]) -> tuple[LandmarkTrack, dict[str, str]]:
@@ -72,7 +78,7 @@ def load_track(path: str | os.PathLike[str]) -> tuple[LandmarkTrack, dict[str, s
                 xy=d["xy"],
                 confidence=d["confidence"],
                 time_s=d["time_s"],
-                frame_size_wh=tuple(int(v) for v in d["frame_size_wh"]),
+                frame_size_wh=_size_wh(d["frame_size_wh"]),
                 landmark_names=tuple(str(s) for s in d["landmark_names"]),
             )
             info = {

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import av
 import numpy as np
@@ -313,60 +314,93 @@ def iter_frames(
         if start_s > 0:
             if t0 is None:
                 raise ValueError("iter_frames: start_s > 0 needs t0_s (first_frame_time_s).")
-            container.seek(int((start_s + t0) / stream.time_base), stream=stream, backward=True)
-        last_t = -np.inf
-        index = 0
-        skipped = 0
-        corrupt = 0
-        reformatter = VideoReformatter()
-        try:
-            for frame in container.decode(stream):
-                if frame.pts is not None and frame.time_base is not None:
-                    t = float(frame.pts * frame.time_base)
-                elif frame.time is not None:
-                    t = float(frame.time)
-                else:
-                    raise VideoReadError(f"{p}: frame {index} has no timestamp.")
-                if t0 is None:
-                    t0 = t
-                t -= t0
-                if t >= end_s:
-                    break
-                if t < start_s:
-                    continue
-                if t <= last_t:
-                    skipped += 1
-                    continue
-                last_t = t
-                corrupt += bool(getattr(frame, "is_corrupt", False))
-                # one reformatter for the whole clip: frame.to_ndarray(format=)
-                # builds a new conversion context per frame (1.3 ms even at 96x128)
-                k = _rotation_k(getattr(frame, "rotation", 0) or 0)
-                w, h = frame.width, frame.height
-                if size_wh is not None:  # the stored frame is sideways when k is odd
-                    w, h = size_wh[::-1] if k % 2 else size_wh
-                if (w, h) == (frame.width, frame.height):
-                    image = reformatter.reformat(frame, format="rgb24").to_ndarray()
-                else:
-                    image = reformatter.reformat(frame, width=w, height=h, format="rgb24",
-                                                 interpolation="AREA").to_ndarray()
-                if k:
-                    image = np.ascontiguousarray(np.rot90(image, k))
-                yield Frame(index=index, time_s=t, image=image)
-                index += 1
-        except (av.error.FFmpegError, ValueError) as err:
-            raise VideoReadError(
-                f"{p}: decoding failed after {index} frames ({_short(err)}). The file is damaged "
-                "or cut off; copy the clip from the phone again."
-            ) from err
-        if skipped:
-            logger.info("%s: skipped %d frames with non-increasing timestamps", p, skipped)
-        if corrupt:
-            logger.warning("%s: the decoder flagged %d damaged frames", p, corrupt)
-        if index == 0:
-            raise VideoReadError(f"{p}: no video frame could be decoded.")
+            time_base = stream.time_base
+            if time_base is None:  # a video stream PyAV can decode always has one
+                raise VideoReadError(f"{p}: the video stream has no time base; cannot seek in it.")
+            container.seek(int((start_s + t0) / time_base), stream=stream, backward=True)
+        yield from _decode_frames(p, container, stream, start_s=start_s, end_s=end_s, t0=t0,
+                                  size_wh=size_wh)
     finally:
         container.close()
+
+
+def _decode_frames(
+    p: Path,
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    *,
+    start_s: float,
+    end_s: float,
+    t0: float | None,
+    size_wh: tuple[int, int] | None,
+) -> Iterator[Frame]:
+    """The decoding loop of :func:`iter_frames` (the container is opened and closed there)."""
+    last_t = -np.inf
+    index = 0
+    skipped = 0
+    corrupt = 0
+    reformatter = VideoReformatter()
+    try:
+        for frame in container.decode(stream):
+            t = _frame_time(frame)
+            if t is None:
+                raise VideoReadError(f"{p}: frame {index} has no timestamp.")
+            if t0 is None:
+                t0 = t
+            t -= t0
+            if t >= end_s:
+                break
+            if t < start_s:
+                continue
+            if t <= last_t:
+                skipped += 1
+                continue
+            last_t = t
+            corrupt += bool(getattr(frame, "is_corrupt", False))
+            yield Frame(index=index, time_s=t, image=_upright_rgb(reformatter, frame, size_wh))
+            index += 1
+    except (av.error.FFmpegError, ValueError) as err:
+        raise VideoReadError(
+            f"{p}: decoding failed after {index} frames ({_short(err)}). The file is damaged "
+            "or cut off; copy the clip from the phone again."
+        ) from err
+    if skipped:
+        logger.info("%s: skipped %d frames with non-increasing timestamps", p, skipped)
+    if corrupt:
+        logger.warning("%s: the decoder flagged %d damaged frames", p, corrupt)
+    if index == 0:
+        raise VideoReadError(f"{p}: no video frame could be decoded.")
+
+
+def _frame_time(frame: av.VideoFrame) -> float | None:
+    """A decoded frame's container time in seconds, or None if it has no timestamp."""
+    if frame.pts is not None and frame.time_base is not None:
+        return float(frame.pts * frame.time_base)
+    if frame.time is not None:
+        return float(frame.time)
+    return None
+
+
+def _upright_rgb(
+    reformatter: VideoReformatter, frame: av.VideoFrame, size_wh: tuple[int, int] | None
+) -> NDArray[np.uint8]:
+    """The frame as upright RGB, scaled to ``size_wh`` (upright) if given."""
+    # one reformatter for the whole clip: frame.to_ndarray(format=)
+    # builds a new conversion context per frame (1.3 ms even at 96x128)
+    k = _rotation_k(getattr(frame, "rotation", 0) or 0)
+    w, h = frame.width, frame.height
+    if size_wh is not None:  # the stored frame is sideways when k is odd
+        w, h = size_wh[::-1] if k % 2 else size_wh
+    if (w, h) == (frame.width, frame.height):
+        rgb = reformatter.reformat(frame, format="rgb24").to_ndarray()
+    else:
+        rgb = reformatter.reformat(frame, width=w, height=h, format="rgb24",
+                                   interpolation="AREA").to_ndarray()
+    # PyAV's stubs type to_ndarray() for every pixel format; rgb24 is always uint8
+    image = cast("NDArray[np.uint8]", rgb)
+    if k:
+        image = np.ascontiguousarray(np.rot90(image, k))
+    return image
 
 
 def first_frame_time_s(path: str | os.PathLike[str]) -> float:
