@@ -49,7 +49,7 @@ from gaitvision.io.tracks import file_fingerprint, load_track, save_track  # noq
 from gaitvision.io.video import iter_frames  # noqa: E402
 from gaitvision.measure.metrics.pelvis import pelvis_line_deg  # noqa: E402
 from gaitvision.measure.pelvis_drop import pelvic_drop_peaks, pelvis_source  # noqa: E402
-from gaitvision.measurement import measure_track  # noqa: E402
+from gaitvision.measurement import measure  # noqa: E402
 from gaitvision.pose.blazepose import MODEL_NAME, model_version, track_video  # noqa: E402
 from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_frames  # noqa: E402
 
@@ -140,7 +140,7 @@ def main() -> None:
         if not args.no_markers:
             markers = cached_series(f"{name}.markers", cache,
                                     lambda: measure_pelvis_frames(painted_frames(clip, truth), track))
-        events = measure_track(track, view="rear").events
+        events = measure(track, view="rear").events
         t = track.time_s
         hips = pelvis_line_deg(track)
         for label, steps in (("repo", events.steps), ("truth", truth_steps(truth))):

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from gaitvision.measurement import measure_track
+from gaitvision.measurement import measure
 from gaitvision.pose.blazepose import default_pose_threads, track_video
 from gaitvision.pose.parallel import track_video_parallel
 
@@ -43,7 +43,7 @@ def compare(clip: str) -> None:
     ref = track_video(clip, threads=1)
     runs = {f"threads={default_pose_threads()}": track_video(clip),
             "workers=2": track_video_parallel(clip, workers=2)}
-    m_ref = measure_track(ref)
+    m_ref = measure(ref)
     med_ref, ev_ref = _medians(m_ref), _events(m_ref)
     print(f"\n{clip}: {ref.n_frames} frames")
     for name, tr in runs.items():
@@ -52,7 +52,7 @@ def compare(clip: str) -> None:
         print(f"  {name}: frames/timestamps identical: {same_t}; leg landmarks |d| px: "
               f"max {np.nanmax(d):.2f}, median {np.nanmedian(d):.3f}, "
               f"frames differing {int(np.sum(np.nanmax(d, axis=1) > 0))}")
-        m = measure_track(tr)
+        m = measure(tr)
         ev = _events(m)
         for k, a in ev_ref.items():
             b = ev[k]

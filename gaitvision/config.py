@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import difflib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 from gaitvision.errors import ConfigError
 
 __all__ = ["AnalysisConfig", "FilterConfig", "RenderConfig"]
 
 _VIEWS = ("auto", "side-left", "side-right", "rear", "front")
+
+
+_C = TypeVar("_C")
+
+
+def _from_dict(cls: type[_C], d: dict[str, Any], where: str) -> dict[str, Any]:
+    """``d``'s items for ``cls``'s fields; an unknown key raises, naming the closest valid one."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    for key in d:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"Unknown option {where}{key!r}; valid: {', '.join(names)}.{hint}")
+    return dict(d)
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -119,3 +134,19 @@ class AnalysisConfig:
     def to_dict(self) -> dict[str, Any]:
         """The options as a JSON-ready dict (stored in ``summary.json``)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AnalysisConfig:
+        """The options from :meth:`to_dict`'s form (e.g. ``summary.json`` ``config``).
+
+        Raises
+        ------
+        ConfigError
+            For an unknown key (naming the closest valid one) or a bad value.
+        """
+        top = _from_dict(cls, d, "")
+        if isinstance(top.get("filtering"), dict):
+            top["filtering"] = FilterConfig(**_from_dict(FilterConfig, top["filtering"], "filtering."))
+        if isinstance(top.get("render"), dict):
+            top["render"] = RenderConfig(**_from_dict(RenderConfig, top["render"], "render."))
+        return cls(**top)

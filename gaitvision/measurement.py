@@ -1,44 +1,96 @@
-"""The measuring chain on a landmark track: clean, classify, events, metrics.
+"""The one measuring entry point: :func:`measure` a landmark track.
 
-No file I/O: :mod:`gaitvision.pipeline` reads the video and writes the
-outputs around it, and tests can run it on synthetic tracks.
+Everything that turns a cached pose track into numbers runs here, in this
+order, so that ``gaitvision analyze``, ``gaitvision report``, the session
+comparison and a PT's corrections all get the same result from the same
+inputs: real-time scaling and one runner (clean), the view (pose), the
+knee outline, cleaning and low-pass, events, the clip's signals and
+calibrations, corrections, the step table, the summary, and the recording
+checks that act on it (quality). No file I/O: :mod:`gaitvision.pipeline`
+reads the video and writes the outputs around it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from gaitvision.clean import filtering
-from gaitvision.config import FilterConfig
+from gaitvision.clean.person import PersonCheck, follow_one_person
+from gaitvision.config import AnalysisConfig, FilterConfig
 from gaitvision.errors import InsufficientDataError
-from gaitvision.events.detect import GaitEvents, detect_events
-from gaitvision.measure.analysis import MEDIAPIPE_HIP_WIDENING, StepTable, measure_steps, summarize
+from gaitvision.events import GaitEvents, detect_events
+from gaitvision.measure.corrections import (
+    Correction,
+    apply_event_moves,
+    apply_inclusions,
+    apply_landmark_moves,
+    check_corrections,
+)
+from gaitvision.measure.records import StepTable
+from gaitvision.measure.step_values import ClipSignals
+from gaitvision.measure.steps import MEDIAPIPE_HIP_WIDENING, clip_signals, measure_steps
+from gaitvision.measure.summary import ClipSummary, summarize
 from gaitvision.pose.knee_outline import has_knee_outline, use_knee_outline
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate, resolve_view
+from gaitvision.quality.recording import apply_framing, apply_framing_to_steps, check_framing, gait_warnings
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["Measurement", "clean_track", "measure_track"]
+__all__ = ["Measurement", "clean_track", "measure", "real_time_track"]
 
 _LEG = tuple(f"{s}_{p}" for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index"))
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """Everything measured on one clip, ready to be written or drawn."""
+    """Everything measured on one clip, ready to be written or drawn.
+
+    Attributes
+    ----------
+    view
+        The clip's view, facing and near leg.
+    events
+        The automatic events (before corrections).
+    table
+        Every step, corrections and recording checks applied.
+    summary
+        The clip summary (``summary.json``'s measured part).
+    track
+        The cleaned, angle-filtered track in real time: what the values
+        were read from and what the overlay draws.
+    signals
+        The per-frame signals the values were read from (the report's curves).
+    person
+        Which runner was analysed.
+    n_leg_swaps_fixed
+        Frames whose left/right labels were exchanged back.
+    corrections
+        The corrections applied.
+    time_scale
+        Real time per container second (1 / slow-motion factor).
+    """
 
     view: ViewEstimate
     events: GaitEvents
     table: StepTable
-    summary: dict[str, Any]
-    track: LandmarkTrack  # cleaned, angle-filtered: what the overlay draws
+    summary: ClipSummary
+    track: LandmarkTrack
+    signals: ClipSignals
+    person: PersonCheck
     n_leg_swaps_fixed: int
+    corrections: tuple[Correction, ...] = ()
+    time_scale: float = 1.0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The measured part of ``summary.json`` (view ... warnings, knee_centre)."""
+        return self.summary.to_dict()
 
 
-def clean_track(
-    raw: LandmarkTrack, *, side_view: bool, cfg: FilterConfig
-) -> tuple[LandmarkTrack, int]:
+def clean_track(raw: LandmarkTrack, *, side_view: bool, cfg: FilterConfig) -> tuple[LandmarkTrack, int]:
     """Gate, un-swap, reject outliers and fill short gaps (no low-pass yet)."""
     tr = filtering.mask_low_confidence(raw, threshold=cfg.min_confidence)
     n_swaps = 0
@@ -52,75 +104,127 @@ def clean_track(
     return tr, n_swaps
 
 
-def _knee_centre_note(fraction: float | None) -> dict[str, Any]:
-    """How the knee centres of a frontal view were found (``summary.json`` ``knee_centre``)."""
+def real_time_track(track: LandmarkTrack, time_scale: float = 1.0) -> tuple[LandmarkTrack, PersonCheck]:
+    """The pose track in real time (slow motion rescaled), with one runner kept."""
+    rt = track if time_scale == 1.0 else track.replace(time_s=track.time_s * time_scale)
+    return follow_one_person(rt)
+
+
+def _knee_centre(fraction: float | None) -> tuple[dict[str, Any], list[str]]:
+    """How the knee centres of a frontal view were found, and a warning if rarely from the outline."""
     if fraction is None:
-        return {"source": "pose model", "outline_fraction": None}
-    return {"source": "leg outline", "outline_fraction": round(fraction, 3)}
+        return {"source": "pose model", "outline_fraction": None}, []
+    note = {"source": "leg outline", "outline_fraction": round(fraction, 3)}
+    if fraction >= 0.5:
+        return note, []
+    return note, [
+        f"The knee centre could be taken from the leg's outline in only {100 * fraction:.0f} % of "
+        "frames (legs touching, loose clothing or a busy background); elsewhere the pose model's "
+        "knee point is used, which can put the knee angle a few degrees off."
+    ]
 
 
-def measure_track(
-    raw: LandmarkTrack,
-    *,
+def _events(clean: LandmarkTrack, est: ViewEstimate, cfg: FilterConfig, min_steps: int) -> tuple[
+        LandmarkTrack, GaitEvents]:
+    ev_track = filtering.lowpass(clean, cutoff_hz=cfg.event_cutoff_hz)
+    events = detect_events(ev_track, view=est.view, near_side=est.near_side)  # type: ignore[arg-type]
+    n = {s: len(events.of_side(s)) for s in ("left", "right")}
+    if max(n.values()) < min_steps:
+        raise InsufficientDataError(
+            f"Only {n['left']} left and {n['right']} right steps were found; at least "
+            f"{min_steps} per side are needed. Record at least 10 s of steady running."
+        )
+    return ev_track, events
+
+
+def measure(
+    track: LandmarkTrack,
     view: str | ViewEstimate = "auto",
-    cfg: FilterConfig | None = None,
-    min_steps_per_side: int = 3,
-    hip_widening: float = MEDIAPIPE_HIP_WIDENING,
+    config: AnalysisConfig | None = None,
     pelvis: PelvisImageSeries | None = None,
-    knee_outline: bool = True,
+    corrections: Sequence[Correction] = (),
+    *,
+    time_scale: float = 1.0,
+    capture_known: bool = False,
+    hip_widening: float = MEDIAPIPE_HIP_WIDENING,
 ) -> Measurement:
-    """Run the measuring chain on a raw pose track.
+    """Measure a clip from its pose track.
 
-    ``hip_widening`` corrects MediaPipe's hip placement for the knee FPPA
-    (see :data:`gaitvision.analysis.MEDIAPIPE_HIP_WIDENING`); pass 0 for a
-    track whose hips are true joint centres. In a rear or front view, knees
-    are moved to the middle of the leg's outline where the track carries it
-    (:func:`gaitvision.knee_outline.use_knee_outline`), unless ``knee_outline``
-    is False. ``pelvis`` is the image-based
-    pelvis line of a rear/front clip (:func:`gaitvision.pelvis_image.measure_pelvis_video`).
+    Parameters
+    ----------
+    track
+        The pose track as the pose pass wrote it (``track.npz``: container
+        time, every person MediaPipe followed).
+    view
+        ``auto``, a view name, or an already decided :class:`ViewEstimate`.
+    config
+        The analysis options (filtering, minimum steps, knee outline).
+    pelvis
+        The image-based pelvis line of a rear/front clip (``pelvis.npz``),
+        in the track's frames; ignored in side views.
+    corrections
+        A PT's corrections (:mod:`gaitvision.measure.corrections`).
+    time_scale
+        Real seconds per container second (slow motion saved for normal
+        playback: capture rate / playback rate, inverted).
+    capture_known
+        The capture rate was given or read from the file (no slow-motion
+        hint in the walking warning).
+    hip_widening
+        MediaPipe hip correction for the FPPA (:data:`MEDIAPIPE_HIP_WIDENING`);
+        0 for a track whose hips are true joint centres.
 
     Raises
     ------
     InsufficientDataError
-        If fewer than ``min_steps_per_side`` steps are found on both sides.
+        If too few steps are found.
+    CorrectionError
+        If a correction names a step or frame the clip does not have.
     """
-    cfg = cfg or FilterConfig()
-    est = view if isinstance(view, ViewEstimate) else resolve_view(raw, view)
+    cfg = config or AnalysisConfig()
+    rt, person = real_time_track(track, time_scale)
+    est = view if isinstance(view, ViewEstimate) else resolve_view(rt, view)
     side_view = est.view.startswith("side")
     outline_fraction = None
-    if knee_outline and not side_view and has_knee_outline(raw):
-        raw, outline_fraction = use_knee_outline(raw)
-    clean, n_swaps = clean_track(raw, side_view=side_view, cfg=cfg)
-    ev_track = filtering.lowpass(clean, cutoff_hz=cfg.event_cutoff_hz)
-    events = detect_events(ev_track, view=est.view, near_side=est.near_side)  # type: ignore[arg-type]
-    n = {s: len(events.of_side(s)) for s in ("left", "right")}
-    if max(n.values()) < min_steps_per_side:
-        raise InsufficientDataError(
-            f"Only {n['left']} left and {n['right']} right steps were found; at least "
-            f"{min_steps_per_side} per side are needed. Record at least 10 s of steady running."
-        )
-    angle_track = (
-        ev_track
-        if cfg.angle_cutoff_hz == cfg.event_cutoff_hz
-        else filtering.lowpass(clean, cutoff_hz=cfg.angle_cutoff_hz)
-    )
-    table = measure_steps(
-        angle_track, events, est, hip_widening=hip_widening, pelvis=None if side_view else pelvis,
-        cutoff_hz=cfg.angle_cutoff_hz,
-    )
-    summary = summarize(
-        table, est, fps=raw.fps_estimate(), min_steps=min_steps_per_side,
-        rhythm_period_s=events.stride_period_s,
-    )
+    measured_track = rt
+    if cfg.knee_outline and not side_view and has_knee_outline(rt):
+        measured_track, outline_fraction = use_knee_outline(rt)
+    clean, n_swaps = clean_track(measured_track, side_view=side_view, cfg=cfg.filtering)
+    ev_track, events = _events(clean, est, cfg.filtering, cfg.min_steps_per_side)
+    fc = cfg.filtering
+    angle_track = ev_track if fc.angle_cutoff_hz == fc.event_cutoff_hz else filtering.lowpass(
+        clean, cutoff_hz=fc.angle_cutoff_hz)
+    check_corrections(corrections, n_steps=len(events.steps), n_frames=track.n_frames)
+    angle_track = apply_landmark_moves(angle_track, corrections)
+    signals = clip_signals(angle_track, events, est, hip_widening=hip_widening,
+                           pelvis=None if side_view else pelvis, cutoff_hz=fc.angle_cutoff_hz)
+    steps = apply_event_moves(events.steps, corrections, angle_track.time_s)
+    table = apply_inclusions(measure_steps(angle_track, steps, est, signals, hip_widening=hip_widening),
+                             corrections)
+    summary = summarize(table, est, fps=rt.fps_estimate(), min_steps=cfg.min_steps_per_side,
+                        rhythm_period_s=events.stride_period_s)
+    warnings = list(summary.warnings)
     if n_swaps:
-        summary["warnings"].append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
+        warnings.append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
+    knee_centre = None
     if not side_view:
-        summary["knee_centre"] = _knee_centre_note(outline_fraction)
-        if outline_fraction is not None and outline_fraction < 0.5:
-            summary["warnings"].append(
-                f"The knee centre could be taken from the leg's outline in only "
-                f"{100 * outline_fraction:.0f} % of frames (legs touching, loose clothing or a busy "
-                "background); elsewhere the pose model's knee point is used, which can put the "
-                "knee angle a few degrees off."
-            )
-    return Measurement(est, events, table, summary, angle_track, n_swaps)
+        knee_centre, outline_warnings = _knee_centre(outline_fraction)
+        warnings += outline_warnings
+    summary = summary.replace(warnings=tuple(warnings), knee_centre=knee_centre)
+    framing = check_framing(rt, table.rows)
+    table = apply_framing_to_steps(table, framing)
+    summary = apply_framing(summary, framing)
+    summary = summary.replace(warnings=(*person.warnings, *summary.warnings,
+                                        *gait_warnings(summary, slow_motion_known=capture_known)))
+    return Measurement(est, events, table, summary, angle_track, signals, person, n_swaps,
+                       tuple(corrections), time_scale)
+
+
+def time_scale_for(track: LandmarkTrack, capture_fps: float | None) -> float:
+    """Real seconds per container second for a clip filmed at ``capture_fps``."""
+    if capture_fps is None:
+        return 1.0
+    playback = track.fps_estimate()
+    if math.isfinite(playback) and playback > 0:
+        return playback / capture_fps
+    return 1.0

@@ -7,14 +7,13 @@ its presence means the analysis completed.
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import logging
 import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from gaitvision import __version__
-from gaitvision.clean.person import PersonCheck, follow_one_person
 from gaitvision.config import AnalysisConfig
 from gaitvision.errors import (
     ConfigError,
@@ -32,19 +30,20 @@ from gaitvision.errors import (
     OutputError,
     PoseEstimationError,
 )
-from gaitvision.io._atomic import atomic_path, write_json, write_text
+from gaitvision.io.outputs import STEP_COLUMNS, SUMMARY_SCHEMA, write_steps, write_summary
 from gaitvision.io.tracks import file_fingerprint, load_track, save_track
 from gaitvision.io.video import VideoMeta, probe_video
-from gaitvision.measurement import Measurement, measure_track
+from gaitvision.measurement import Measurement, measure, real_time_track, time_scale_for
 from gaitvision.pose.blazepose import MODEL_NAME, model_version
 from gaitvision.pose.knee_outline import has_knee_outline
 from gaitvision.pose.parallel import track_video_parallel
+from gaitvision.pose.pelvis_cache import load_pelvis_cache, save_pelvis_cache
 from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_video
-from gaitvision.pose.view import resolve_view
-from gaitvision.quality import recording
+from gaitvision.pose.view import ViewEstimate, resolve_view
+from gaitvision.quality.recording import explain_no_steps
 from gaitvision.render.keyframes import FrameFilter
 from gaitvision.render.video import render_video
-from gaitvision.report import write_report
+from gaitvision.report import ReportFiles, write_report
 from gaitvision.report.build import face_blur_filter
 from gaitvision.track import LandmarkTrack
 
@@ -52,11 +51,11 @@ __all__ = ["AnalysisResult", "analyze_video", "STEP_COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = "gaitvision.summary/1"
-STEP_COLUMNS = (
-    "step", "side", "ic_time_s", "ic_frame", "to_time_s", "to_frame",
-    "contact_time_s", "step_time_s", "confidence",
-)
+SCHEMA = SUMMARY_SCHEMA
+
+#: A clip that plays at no more than this rate and finds too few steps may
+#: be slow motion saved for normal playback (phones save it at 30 or 60 fps).
+NORMAL_PLAYBACK_MAX_FPS = 61.0
 
 OUTPUT_FILES = ("track.npz", "pelvis.npz", "annotated.mp4", "steps.csv", "summary.json", "report.html")
 #: Outputs of a previous run removed before a new one (summary.json first,
@@ -108,8 +107,6 @@ def _prepare_out_dir(out_dir: Path, video: Path, fingerprint: str, overwrite: bo
         ) from err
     old = out_dir / "summary.json"
     if old.exists() and not overwrite:
-        import json
-
         try:
             prev = json.loads(old.read_text(encoding="utf-8")).get("input", {}).get("fingerprint")
         except (OSError, ValueError, AttributeError):
@@ -159,32 +156,6 @@ def _capture_rate(meta: VideoMeta, config: AnalysisConfig) -> tuple[float | None
     return None, "timestamps"
 
 
-def _steps_csv(measurement: Measurement, rows: list[dict[str, Any]]) -> str:
-    table = measurement.table
-    extra = [k for k in ("foot_strike_pattern", "midstance_frame", "knee_fppa_peak_frame",
-                         "pelvic_drop_peak_frame") if rows and k in rows[0]]
-    if any(r.get("framing_note") for r in rows):
-        extra.append("framing_note")
-    # a metric that is also a step column (contact and step time) is written once;
-    # excluded_reason stays last (outputs.md)
-    cols = list(dict.fromkeys([*STEP_COLUMNS, *table.metric_keys, *extra, "excluded_reason"]))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for r in rows:
-        out = []
-        for c in cols:
-            v = r.get(c)
-            if v is None or (isinstance(v, float) and not math.isfinite(v)):
-                out.append("")
-            elif isinstance(v, float):
-                out.append(f"{v:.4f}")
-            else:
-                out.append(str(v))
-        w.writerow(out)
-    return buf.getvalue()
-
-
 def _input_block(
     meta: VideoMeta, track: LandmarkTrack, video: Path, fingerprint: str, *,
     time_scale: float, capture_source: str,
@@ -208,6 +179,8 @@ def _input_block(
         "capture_fps_source": capture_source,
         "slow_motion_factor": round(1 / time_scale, 4),
         "real_duration_s": round(duration * time_scale, 4),
+        # exact, so that `gaitvision report` re-measures on the same time base
+        "time_scale": time_scale,
     }
 
 
@@ -265,8 +238,8 @@ def analyze_video(
     created = not out.exists()
     _prepare_out_dir(out, video, fingerprint, overwrite)
     try:
-        return _run(video, out, meta, fingerprint, config, capture_fps, capture_source, progress,
-                    session=session, frame_filter=frame_filter)
+        clip = _Clip(video, out, meta, fingerprint, capture_fps, capture_source)
+        return _run(clip, config, progress, session=session, frame_filter=frame_filter)
     except GaitvisionError as err:
         _tidy_failed(out, created)
         if isinstance(err, (PoseEstimationError, InsufficientDataError)) and str(video) not in str(err):
@@ -294,19 +267,11 @@ def _pelvis_series(
     if view.startswith("side"):
         return None
     path = out / "pelvis.npz"
-    if config.use_cache and path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                if str(d["source_fingerprint"]) == fingerprint:
-                    return PelvisImageSeries.from_arrays(
-                        {k: d[k] for k in d.files if k != "source_fingerprint"}
-                    )
-        except (OSError, KeyError, ValueError) as err:
-            logger.warning("Ignoring unreadable cached pelvis line: %s", err)
+    cached = load_pelvis_cache(path, fingerprint) if config.use_cache else None
+    if cached is not None:
+        return cached
     series = measure_pelvis_video(video, track)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, source_fingerprint=np.array(fingerprint), **series.to_arrays())
+    save_pelvis_cache(path, series, fingerprint)
     return series
 
 
@@ -335,126 +300,166 @@ def _tidy_failed(out: Path, created: bool) -> None:
             pass
 
 
-def _run(
-    video: Path,
-    out: Path,
-    meta: VideoMeta,
-    fingerprint: str,
-    config: AnalysisConfig,
-    capture_fps: float | None,
-    capture_source: str,
-    progress: Progress | None,
-    *,
-    session: dict[str, Any] | None = None,
-    frame_filter: FrameFilter | None = None,
-) -> AnalysisResult:
-    _clear_previous_outputs(out)
+def _cached_track(track_path: Path, fingerprint: str, config: AnalysisConfig) -> LandmarkTrack | None:
+    """The cached pose track, if it is this clip's from this pose model."""
+    if not (config.use_cache and track_path.exists()):
+        return None
+    try:
+        cached, info = load_track(track_path)
+    except InvalidTrackError as err:
+        logger.warning("Ignoring unreadable cached track: %s", err)
+        return None
+    if info != {"source_fingerprint": fingerprint, "model_name": MODEL_NAME, "model_version": model_version()}:
+        return None
+    logger.info("Reusing the landmark track in %s", track_path)
+    return cached
 
-    track_path = out / "track.npz"
-    track: LandmarkTrack | None = None
-    from_cache = False
-    if config.use_cache and track_path.exists():
-        try:
-            cached, info = load_track(track_path)
-        except InvalidTrackError as err:
-            logger.warning("Ignoring unreadable cached track: %s", err)
-        else:
-            if info == {
-                "source_fingerprint": fingerprint,
-                "model_name": MODEL_NAME,
-                "model_version": model_version(),
-            }:
-                track, from_cache = cached, True
-                logger.info("Reusing the landmark track in %s", track_path)
-    pose_seconds = 0.0
+
+@dataclass(frozen=True)
+class _Clip:
+    """What the run knows about its input."""
+
+    video: Path
+    out: Path
+    meta: VideoMeta
+    fingerprint: str
+    capture_fps: float | None
+    capture_source: str
+
+
+def _track(clip: _Clip, config: AnalysisConfig, progress: Progress | None
+           ) -> tuple[LandmarkTrack, bool, float, ViewEstimate]:
+    """The clip's pose track (cached or new), whether cached, pose seconds, and the view."""
+    track_path = clip.out / "track.npz"
+    track = _cached_track(track_path, clip.fingerprint, config)
+    from_cache, pose_seconds = track is not None, 0.0
     # the knee outline costs 1.3-2x the pose time and only frontal views use
     # it: set by --view, else decided from the clip's first frames
     leg_outline = {"auto": None, "rear": True, "front": True}.get(config.view, False)
     if not config.knee_outline:
         leg_outline = False
     if track is None:
-        track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress,
-                                         leg_outline)
-
-    def real_time(track: LandmarkTrack) -> tuple[LandmarkTrack, float, PersonCheck]:
-        # the cached track keeps the container's time; slow motion is rescaled
-        # to real time here, so cadence and contact times are real-time values
-        scale = 1.0
-        if capture_fps is not None:
-            playback = track.fps_estimate()
-            if math.isfinite(playback) and playback > 0:
-                scale = playback / capture_fps
-        rt = track if scale == 1.0 else track.replace(time_s=track.time_s * scale)
-        rt, person = follow_one_person(rt)
-        return rt, scale, person
-
-    rt_track, time_scale, person = real_time(track)
-    view = resolve_view(rt_track, config.view)
+        track, pose_seconds = _pose_pass(clip.video, track_path, clip.meta, clip.fingerprint, config,
+                                         progress, leg_outline)
+    view = _view(track, clip, config)
     if config.knee_outline and not view.view.startswith("side") and not has_knee_outline(track):
         # a cached track from a side-view start or an older version
         logger.info("Rear or front view: running the pose pass again with the leg outline")
-        track, pose_seconds = _pose_pass(video, track_path, meta, fingerprint, config, progress, True)
+        track, pose_seconds = _pose_pass(clip.video, track_path, clip.meta, clip.fingerprint, config,
+                                         progress, True)
         from_cache = False
-        rt_track, time_scale, person = real_time(track)
-        view = resolve_view(rt_track, config.view)
-    pelvis = _pelvis_series(video, out, rt_track, fingerprint, config, view=view.view)
+        view = _view(track, clip, config)
+    return track, from_cache, pose_seconds, view
+
+
+def _view(track: LandmarkTrack, clip: _Clip, config: AnalysisConfig) -> ViewEstimate:
+    rt, _ = real_time_track(track, time_scale_for(track, clip.capture_fps))
+    return resolve_view(rt, config.view)
+
+
+def _measure(track: LandmarkTrack, view: ViewEstimate, pelvis: PelvisImageSeries | None, clip: _Clip,
+             config: AnalysisConfig) -> Measurement:
+    """:func:`measure` the clip, with a message that says what to do when it has too few steps."""
+    scale = time_scale_for(track, clip.capture_fps)
     try:
-        m = measure_track(
-            rt_track, view=view, cfg=config.filtering, min_steps_per_side=config.min_steps_per_side,
-            pelvis=pelvis, knee_outline=config.knee_outline,
-        )
+        return measure(track, view, config, pelvis, time_scale=scale,
+                       capture_known=clip.capture_fps is not None)
     except InsufficientDataError as err:
-        why = recording.explain_no_steps(rt_track)
+        why = explain_no_steps(real_time_track(track, scale)[0])
         if why:
-            raise InsufficientDataError(f"{video}: {why}") from err
-        if capture_fps is None and track.fps_estimate() <= 61:
+            raise InsufficientDataError(f"{clip.video}: {why}") from err
+        if clip.capture_fps is None and track.fps_estimate() <= NORMAL_PLAYBACK_MAX_FPS:
             raise InsufficientDataError(
                 f"{err} If it is a slow-motion clip, pass --capture-fps with the rate it was "
                 "filmed at (e.g. 120 or 240)."
             ) from err
         raise
-    framing = recording.check_framing(rt_track, m.table.rows)
-    rows = recording.apply_framing_to_steps(m.table.rows, framing)
-    measured = recording.apply_framing(m.summary, framing)
-    measured["warnings"] = [*person.warnings, *measured["warnings"],
-                            *recording.gait_warnings(measured, slow_motion_known=capture_fps is not None)]
+
+
+def summary_document(
+    m: Measurement, track: LandmarkTrack, clip: _Clip, config: AnalysisConfig,
+    session: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The whole ``summary.json`` of a measurement."""
+    summary: dict[str, Any] = {
+        "schema": SUMMARY_SCHEMA,
+        "gaitvision_version": __version__,
+        "input": _input_block(clip.meta, track, clip.video, clip.fingerprint, time_scale=m.time_scale,
+                              capture_source=clip.capture_source),
+        **m.summary_dict(),
+        "runner": m.person.to_dict(),
+        "pose_model": {"name": MODEL_NAME, "version": model_version()},
+        "config": config.to_dict(),
+    }
+    if m.corrections:
+        summary["corrections"] = [c.to_dict() for c in m.corrections]
+    if session:
+        summary["session"] = {k: str(v) for k, v in session.items() if v not in (None, "")}
+    return summary
+
+
+def _write_outputs(
+    m: Measurement, track: LandmarkTrack, summary: dict[str, Any], clip: _Clip, config: AnalysisConfig,
+    progress: Progress | None, frame_filter: FrameFilter | None,
+) -> None:
+    """steps.csv, then the report beside the annotated video; summary.json last."""
+    out = clip.out
+    write_steps(out / "steps.csv", m.table.columns(), m.table.rows)
+    if frame_filter is None:  # --blur-faces: the stills too
+        frame_filter = face_blur_filter(out, summary)
+    # keyframes/, plots/ and report.html are built in a thread beside the
+    # annotated video: the video's decoding, scaling and encoding run in
+    # FFmpeg without Python's lock, so on two cores the two overlap. Both
+    # come before summary.json: its presence means the analysis is complete.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaitvision-report") as pool:
+        report = (pool.submit(write_report, out, summary=summary, measurement=m, video_path=clip.video,
+                              frame_filter=frame_filter, with_video=config.render.video)
+                  if config.render.report else None)
+        if config.render.video:
+            cb = (lambda done: progress("render", done, track.n_frames)) if progress else None
+            # the video plays in container time: draw with the container's timestamps
+            draw_track = m.track if m.time_scale == 1.0 else m.track.replace(time_s=track.time_s)
+            render_video(clip.video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
+                         geometry=m.table.geometry, view=m.view.view, cfg=config.render,
+                         progress=cb, face_track=track)
+        if report is not None:
+            summary["warnings"] = [*summary["warnings"], *_report_problems(report)]
+    write_summary(out / "summary.json", summary)
+
+
+def _report_problems(report: Future[ReportFiles]) -> list[str]:
+    """What the report could not draw, as warnings; a report that failed whole is one warning."""
     try:
-        write_text(out / "steps.csv", _steps_csv(m, rows))
-        summary: dict[str, Any] = {
-            "schema": SCHEMA,
-            "gaitvision_version": __version__,
-            "input": _input_block(meta, track, video, fingerprint, time_scale=time_scale,
-                                  capture_source=capture_source),
-            **measured,
-            "runner": person.to_dict(),
-            "pose_model": {"name": MODEL_NAME, "version": model_version()},
-            "config": config.to_dict(),
-        }
-        if session:
-            summary["session"] = {k: str(v) for k, v in session.items() if v not in (None, "")}
-        if frame_filter is None:  # --blur-faces: the stills too
-            frame_filter = face_blur_filter(out, summary)
-        # keyframes/, plots/ and report.html are built in a thread beside the
-        # annotated video: the video's decoding, scaling and encoding run in
-        # FFmpeg without Python's lock, so on two cores the two overlap. Both
-        # come before summary.json: its presence means the analysis is complete.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaitvision-report") as pool:
-            report = (pool.submit(write_report, out, summary=summary, measurement=m, video_path=video,
-                                  frame_filter=frame_filter, with_video=config.render.video)
-                      if config.render.report else None)
-            if config.render.video:
-                cb2 = (lambda done: progress("render", done, track.n_frames)) if progress else None
-                # the video plays in container time: draw with the container's timestamps
-                draw_track = m.track if time_scale == 1.0 else m.track.replace(time_s=track.time_s)
-                render_video(video, out / "annotated.mp4", track=draw_track, rows=rows,
-                             geometry=m.table.geometry, view=m.view.view, cfg=config.render,
-                             progress=cb2, face_track=track)
-            if report is not None:
-                report.result()
+        return list(report.result().problems)
+    except (OSError, GaitvisionError):
+        raise
+    except Exception as err:  # a drawing bug must not lose the measured numbers
+        logger.warning("The report could not be written", exc_info=True)
+        return [f"The report (report.html) could not be written ({type(err).__name__}: {err}); the "
+                "numbers in summary.json and steps.csv are complete. Run `gaitvision report` on this "
+                "folder with --verbose and report the problem."]
+
+
+def _run(
+    clip: _Clip,
+    config: AnalysisConfig,
+    progress: Progress | None,
+    *,
+    session: dict[str, Any] | None = None,
+    frame_filter: FrameFilter | None = None,
+) -> AnalysisResult:
+    _clear_previous_outputs(clip.out)
+    track, from_cache, pose_seconds, view = _track(clip, config, progress)
+    pelvis = _pelvis_series(clip.video, clip.out, real_time_track(track, time_scale_for(track, clip.capture_fps))[0],
+                            clip.fingerprint, config, view=view.view)
+    m = _measure(track, view, pelvis, clip, config)
+    summary = summary_document(m, track, clip, config, session)
+    try:
+        _write_outputs(m, track, summary, clip, config, progress, frame_filter)
     except BaseException:
         # steps.csv, stills, plots and report.html of a run that did not
         # finish are removed: nothing half-made is left to be mistaken for results
-        _clear_previous_outputs(out, with_dirs=True)
+        _clear_previous_outputs(clip.out, with_dirs=True)
+        (clip.out / "summary.json").unlink(missing_ok=True)
         raise
-    write_json(out / "summary.json", summary)
-    return AnalysisResult(out, summary, m, from_cache, pose_seconds)
+    return AnalysisResult(clip.out, summary, m, from_cache, pose_seconds)

@@ -15,6 +15,31 @@ from numpy.typing import NDArray
 from gaitvision.pose.pelvis_image.measure import PelvisImageSeries
 
 
+def pelvic_drop_signal(
+    angle_deg: NDArray[np.float64],
+    confidence: NDArray[np.float64],
+    time_s: NDArray[np.float64],
+    *,
+    level_deg: float = 0.0,
+    min_confidence: float = 0.5,
+    cutoff_hz: float | None = 15.0,
+) -> NDArray[np.float64]:
+    """The per-frame pelvic drop of a left stance (negate it for a right stance).
+
+    The image angle where its confidence is at least ``min_confidence``,
+    minus ``level_deg``, low-passed at ``cutoff_hz`` (zero lag; None: none).
+    This is the signal :func:`pelvic_drop_peaks` reads its peaks from, and
+    the one the report plots.
+    """
+    from gaitvision.clean.filtering import lowpass_signal
+
+    a = np.where(np.asarray(confidence) >= min_confidence, np.asarray(angle_deg, dtype=float), np.nan)
+    a = a - level_deg
+    if cutoff_hz is not None and np.isfinite(a).sum() > 1:
+        a = lowpass_signal(a, np.asarray(time_s, dtype=float), cutoff_hz=cutoff_hz)
+    return a
+
+
 def pelvic_drop_peaks(
     angle_deg: NDArray[np.float64],
     confidence: NDArray[np.float64],
@@ -63,12 +88,8 @@ def pelvic_drop_peaks(
     lower, as :func:`gaitvision.metrics.pelvis.pelvic_drop_deg`
     (metrics.md §2.6). The peak is the maximum over the stance frames.
     """
-    from gaitvision.clean.filtering import lowpass_signal
-
-    a = np.where(np.asarray(confidence) >= min_confidence, np.asarray(angle_deg, dtype=float), np.nan)
-    a = a - level_deg
-    if cutoff_hz is not None and np.isfinite(a).sum() > 1:
-        a = lowpass_signal(a, np.asarray(time_s, dtype=float), cutoff_hz=cutoff_hz)
+    a = pelvic_drop_signal(angle_deg, confidence, time_s, level_deg=level_deg,
+                           min_confidence=min_confidence, cutoff_hz=cutoff_hz)
     rows: list[dict[str, object]] = []
     for s in steps:
         row: dict[str, object] = {

@@ -12,13 +12,15 @@ the pipeline puts into ``summary.json`` (``not_measurable``, per-side
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from gaitvision.measure.records import StepTable
+from gaitvision.measure.summary import ClipSummary, MetricSummary
 from gaitvision.track import LandmarkTrack
 
 __all__ = [
@@ -220,8 +222,8 @@ def check_framing(
     return FramingCheck(part_outside, part_edges, not_measurable, low, cadence_reason, warnings)
 
 
-def apply_framing_to_steps(rows: list[dict[str, Any]], check: FramingCheck) -> list[dict[str, Any]]:
-    """Return copies of the per-step rows with the framing check applied.
+def apply_framing_to_steps(table: StepTable, check: FramingCheck) -> StepTable:
+    """The step table with the framing check applied.
 
     The values of a side that :func:`check_framing` found not measurable are
     blanked (None) in every step of that side, so ``steps.csv``, the
@@ -229,65 +231,67 @@ def apply_framing_to_steps(rows: list[dict[str, Any]], check: FramingCheck) -> l
     ``framing_note`` says why. Low-confidence sides get ``confidence: low``.
     """
     out = []
-    for r in rows:
-        r = dict(r)
-        notes = []
+    for s in table.steps:
+        values = dict(s.values)
+        notes, pattern, confidence = [], s.foot_strike_pattern, s.confidence
         for key, sides in check.not_measurable.items():
-            reason = sides.get(r.get("side", ""))
-            if reason is None or key not in r:
+            reason = sides.get(s.side)
+            if reason is None or key not in values:
                 continue
-            r[key] = None
-            if key == "foot_strike_angle_deg" and "foot_strike_pattern" in r:
-                r["foot_strike_pattern"] = None
+            values[key] = None
+            if key == "foot_strike_angle_deg":
+                pattern = None
             notes.append(f"{key} not measurable: {reason}")
         for key, sides in check.low_confidence.items():
-            if r.get("side") in sides and r.get(key) is not None:
-                r["confidence"] = "low"
-        if notes:
-            r["framing_note"] = "; ".join(notes)
-        out.append(r)
-    return out
+            if s.side in sides and values.get(key) is not None:
+                confidence = "low"
+        out.append(s.replace(values=values, foot_strike_pattern=pattern, confidence=confidence,
+                             framing_note="; ".join(notes) if notes else s.framing_note))
+    return table.replace(steps=tuple(out))
 
 
-def apply_framing(summary: dict[str, Any], check: FramingCheck) -> dict[str, Any]:
-    """Return a copy of a summary with the framing check applied.
+def _drop_sides(m: MetricSummary, sides: dict[str, str]) -> MetricSummary:
+    gone = {side: reason for side, reason in sides.items() if side in m.sides}
+    return dataclasses.replace(
+        m, sides={k: v for k, v in m.sides.items() if k not in gone}, asymmetry_pct=None,
+        not_measurable={**m.not_measurable, **gone})
+
+
+def apply_framing(summary: ClipSummary, check: FramingCheck) -> ClipSummary:
+    """The summary with the framing check applied.
 
     Sides in ``check.not_measurable`` are removed (a metric with no side left
     moves to ``not_measurable`` with the reason); sides in
     ``check.low_confidence`` get ``confidence: "low"`` and a
     ``confidence_reason``. Cadence is withdrawn when steps can be missed.
     """
-    s = copy.deepcopy(summary)
-    metrics: dict[str, Any] = s.setdefault("metrics", {})
-    nm: dict[str, str] = s.setdefault("not_measurable", {})
+    metrics = dict(summary.metrics)
+    nm = dict(summary.not_measurable)
+    pattern = summary.foot_strike_pattern
     for key, sides in check.not_measurable.items():
-        entry = metrics.get(key)
-        if entry is None:
+        if key not in metrics:
             continue
-        for side, reason in sides.items():
-            if side in entry:
-                del entry[side]
-                entry.setdefault("not_measurable", {})[side] = reason
-        if not any(sd in entry for sd in SIDES):
+        m = _drop_sides(metrics[key], sides)
+        metrics[key] = m
+        if not m.sides:
             del metrics[key]
             nm[key] = "; ".join(dict.fromkeys(sides.values()))
-            if key == "foot_strike_angle_deg" and "foot_strike_pattern" in metrics:
-                del metrics["foot_strike_pattern"]
+            if key == "foot_strike_angle_deg" and pattern is not None:
+                pattern = None
                 nm["foot_strike_pattern"] = "foot-strike angle not measurable"
-        entry.pop("asymmetry_pct", None)
     for key, sides in check.low_confidence.items():
-        entry = metrics.get(key)
-        if entry is None:
+        if key not in metrics:
             continue
-        for side, reason in sides.items():
-            if isinstance(entry.get(side), dict) and "confidence" in entry[side]:
-                entry[side]["confidence"] = "low"
-                entry[side]["confidence_reason"] = reason
-    if check.cadence_reason and s.get("cadence_spm") is not None:
-        s["cadence_spm"] = None
+        m = metrics[key]
+        new = {side: (dataclasses.replace(v, confidence="low", confidence_reason=sides[side])
+                      if side in sides else v) for side, v in m.sides.items()}
+        metrics[key] = dataclasses.replace(m, sides=new)
+    cadence = summary.cadence_spm
+    if check.cadence_reason and cadence is not None:
+        cadence = None
         nm["cadence_spm"] = check.cadence_reason
-    s.setdefault("warnings", []).extend(check.warnings)
-    return s
+    return summary.replace(metrics=metrics, not_measurable=nm, foot_strike_pattern=pattern,
+                           cadence_spm=cadence, warnings=(*summary.warnings, *check.warnings))
 
 
 def explain_no_steps(track: LandmarkTrack) -> str | None:
@@ -310,12 +314,12 @@ def explain_no_steps(track: LandmarkTrack) -> str | None:
 WALKING_CADENCE_SPM = 130.0
 
 
-def gait_warnings(summary: dict[str, Any], *, slow_motion_known: bool) -> list[str]:
+def gait_warnings(summary: ClipSummary, *, slow_motion_known: bool) -> list[str]:
     """Warnings when the numbers look like walking or a mis-timed clip."""
     out: list[str] = []
-    cad = summary.get("cadence_spm")
-    duty = summary.get("metrics", {}).get("duty_factor", {})
-    duties = [duty[s]["median"] for s in SIDES if isinstance(duty.get(s), dict) and "median" in duty[s]]
+    cad = summary.cadence_spm
+    duty = summary.metrics.get("duty_factor")
+    duties = [v.median for v in duty.sides.values()] if duty is not None else []
     walking_duty = bool(duties) and min(duties) > 0.5
     if cad is not None and cad < WALKING_CADENCE_SPM:
         hint = ("" if slow_motion_known else

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,11 +21,13 @@ import numpy as np
 
 from gaitvision.errors import InsufficientDataError, InvalidTrackError, OutputError
 from gaitvision.io._atomic import write_text
+from gaitvision.io.outputs import write_steps, write_summary
 from gaitvision.report.data import AnalysisFolder, load_folder, metric_columns
 from gaitvision.report.html import Figure, render_report
 from gaitvision.report.text import metric_info, unit_of
 
 if TYPE_CHECKING:
+    from gaitvision.measure.corrections import Correction
     from gaitvision.measurement import Measurement
     from gaitvision.render.keyframes import FrameFilter
 
@@ -41,6 +43,8 @@ class ReportFiles:
     report: Path
     keyframes: list[Path]
     plots: list[Path]
+    #: what could not be drawn, one sentence each (also among the report's notes)
+    problems: list[str] = dataclasses.field(default_factory=list)
 
 
 def _bands() -> dict[str, Any]:
@@ -55,37 +59,52 @@ def _bands() -> dict[str, Any]:
     }
 
 
-def remeasure(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]) -> Measurement | None:
-    """Rebuild the measurement from ``track.npz`` (no pose model) or None if impossible."""
-    from gaitvision.config import FilterConfig
+def _time_scale(summary: Mapping[str, Any]) -> float:
+    """Real seconds per container second, as the analysis used."""
+    inp = summary.get("input") or {}
+    scale = inp.get("time_scale")
+    if isinstance(scale, (int, float)) and scale > 0:
+        return float(scale)
+    factor = inp.get("slow_motion_factor")  # written before time_scale was stored
+    return 1.0 / factor if isinstance(factor, (int, float)) and factor > 0 else 1.0
+
+
+def remeasure(
+    out_dir: str | os.PathLike[str],
+    summary: Mapping[str, Any],
+    corrections: Sequence[Correction] | None = None,
+) -> Measurement | None:
+    """Measure an analysis folder again from its caches, exactly as ``analyze`` did.
+
+    The same :func:`gaitvision.measurement.measure` on the same inputs: the
+    pose track (``track.npz``), the pelvis line (``pelvis.npz``), the stored
+    options, time scale and view option, and the stored corrections unless
+    ``corrections`` is given. None when the track is missing or too short.
+    """
+    from gaitvision.config import AnalysisConfig
     from gaitvision.errors import ConfigError
     from gaitvision.io.tracks import load_track
-    from gaitvision.measurement import measure_track
+    from gaitvision.measure.corrections import correction_from_dict
+    from gaitvision.measurement import measure
+    from gaitvision.pose.pelvis_cache import load_pelvis_cache
 
-    path = Path(out_dir) / "track.npz"
+    folder = Path(out_dir)
+    path = folder / "track.npz"
     if not path.exists():
         return None
-    cfg = (summary.get("config") or {})
     try:
-        filt = FilterConfig(**(cfg.get("filtering") or {}))
-    except (TypeError, ConfigError):
-        filt = FilterConfig()
-    view = str(summary.get("view") or "auto")
+        config = AnalysisConfig.from_dict(dict(summary.get("config") or {}))
+    except (TypeError, ConfigError) as err:
+        logger.warning("Cannot read the analysis options in summary.json (%s); using the defaults.", err)
+        config = AnalysisConfig()
+    inp = summary.get("input") or {}
+    if corrections is None:
+        corrections = [correction_from_dict(c) for c in summary.get("corrections") or []]
+    pelvis = load_pelvis_cache(folder / "pelvis.npz", str(inp.get("fingerprint", "")))
     try:
         raw, _ = load_track(path)
-        # as the pipeline does: slow motion rescaled to real time, one runner kept
-        factor = (summary.get("input") or {}).get("slow_motion_factor")
-        if isinstance(factor, (int, float)) and factor > 0 and factor != 1:
-            raw = dataclasses.replace(raw, time_s=raw.time_s / factor)
-        try:
-            from gaitvision.clean.person import follow_one_person
-        except ImportError:
-            pass
-        else:
-            raw, _ = follow_one_person(raw)
-        return measure_track(raw, view=view if view in ("side-left", "side-right", "rear", "front") else "auto",
-                             cfg=filt, min_steps_per_side=int(cfg.get("min_steps_per_side", 3)),
-                             knee_outline=bool(cfg.get("knee_outline", True)))
+        return measure(raw, config.view, config, pelvis, corrections, time_scale=_time_scale(summary),
+                       capture_known=inp.get("capture_fps_source", "timestamps") != "timestamps")
     except (InvalidTrackError, InsufficientDataError) as err:
         logger.warning("Cannot rebuild the measurement from %s: %s", path, err)
         return None
@@ -142,35 +161,59 @@ def _by_side(rows: list[dict[str, Any]], key: str) -> tuple[dict[str, Any], dict
     return t, v, low
 
 
-def write_plots(folder: AnalysisFolder, measurement: Measurement | None) -> list[tuple[Path, str, bool]]:
-    """Write ``plots/*.png``; returns (path, caption, in the printed handout) per plot."""
+class _Plots:
+    """Writes ``plots/*.png``; a plot that fails to draw becomes a problem, not a lost report."""
+
+    def __init__(self, folder: AnalysisFolder) -> None:
+        self.dir = folder.path / "plots"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.written: list[tuple[Path, str, bool]] = []
+        self.problems: list[str] = []
+
+    def draw(self, name: str, caption: str, printed: bool, make: Callable[[], Any]) -> None:
+        """Save the figure ``make()`` returns as ``plots/NAME``."""
+        from gaitvision.report import plots
+
+        try:
+            fig = make()
+            plots.save_figure(fig, self.dir / name)
+        except OSError:
+            raise
+        except Exception as err:  # a drawing bug must not lose the report
+            logger.warning("Plot %s could not be drawn", name, exc_info=True)
+            self.problems.append(f"The plot {name} could not be drawn ({type(err).__name__}: {err}).")
+            return
+        self.written.append((self.dir / name, caption, printed))
+
+    def remove_stale(self) -> None:
+        """Remove plots of an earlier run that this run did not make."""
+        keep = {p.name for p, _, _ in self.written}
+        for old in self.dir.glob("*.png"):
+            if old.name not in keep and (old.name.startswith(("cycle_", "steps_")) or old.name == "timing.png"):
+                old.unlink(missing_ok=True)
+
+
+def _cycle_plots(out: _Plots, folder: AnalysisFolder, measurement: Measurement) -> None:
     from gaitvision.report import plots
-    from gaitvision.report.curves import CurveContext, cycle_curves
+    from gaitvision.report.curves import cycle_curves
 
-    pdir = folder.path / "plots"
-    pdir.mkdir(parents=True, exist_ok=True)
-    s = folder.summary
-    metrics = s.get("metrics") or {}
-    out: list[tuple[Path, str, bool]] = []
-    bands = _bands()
-
-    def save(fig: Any, name: str, caption: str, printed: bool) -> None:
-        path = pdir / name
-        plots.save_figure(fig, path)
-        out.append((path, caption, printed))
-
-    if measurement is not None:
-        table = measurement.table
-        ctx = CurveContext(view=folder.view, flat_foot_raw_deg=dict(table.flat_foot_raw_deg),
-                           pelvis_level_deg=float(table.pelvis_level_deg))
-        for i, c in enumerate(cycle_curves(measurement.track, folder.rows, metrics, ctx)):
-            fig, _ = plots.plot_gait_cycle(c.strides, title=c.title, unit=c.unit,
-                                           events_pct=c.events_pct, note=c.note,
-                                           fade_swing=c.stance_only)
-            # the two-page handout has room for two curves
-            save(fig, f"cycle_{c.name}.png",
+    curves = cycle_curves(measurement.signals, folder.rows, folder.summary.get("metrics") or {},
+                          view=folder.view, pelvis_source=str(measurement.table.pelvis.get("source")))
+    for i, c in enumerate(curves):
+        out.draw(f"cycle_{c.name}.png",
                  f"{c.title}: mean (line) and ±1 SD (shade) over the strides, 0 % = the foot lands; "
-                 "dashed lines mark the other foot landing and toe-off. " + c.note, i < 2)
+                 "dashed lines mark the other foot landing and toe-off. " + c.note,
+                 i < 2,  # the two-page handout has room for two curves
+                 lambda c=c: plots.plot_gait_cycle(c.strides, title=c.title, unit=c.unit,
+                                                   events_pct=c.events_pct, note=c.note,
+                                                   fade_swing=c.stance_only)[0])
+
+
+def _step_plots(out: _Plots, folder: AnalysisFolder) -> None:
+    from gaitvision.report import plots
+
+    metrics = folder.summary.get("metrics") or {}
+    bands = _bands()
     for key in metric_columns(folder.columns, folder.rows):
         if key in ("step_time_s", "contact_time_s"):
             continue
@@ -181,26 +224,87 @@ def write_plots(folder: AnalysisFolder, measurement: Measurement | None) -> list
         meds = {side: entry[side]["median"] for side in ("left", "right")
                 if isinstance(entry.get(side), dict) and "median" in entry[side]}
         info = metric_info(key, entry.get("unit"))
-        fig, _ = plots.plot_step_values(t, v, title=f"{info.name}, step by step",
-                                        unit=unit_of(key, entry.get("unit")), low_confidence=low,
-                                        medians=meds, band=bands.get(key))
         band = bands.get(key)
-        save(fig, f"steps_{key}.png",
-             f"{info.name} for each step used (dashed: each side's median; hollow: low confidence)."
-             + (f" Shaded: {band.label} ({band.source})." if band else ""), False)
+        out.draw(f"steps_{key}.png",
+                 f"{info.name} for each step used (dashed: each side's median; hollow: low confidence)."
+                 + (f" Shaded: {band.label} ({band.source})." if band else ""), False,
+                 lambda t=t, v=v, low=low, meds=meds, info=info, entry=entry, band=band: plots.plot_step_values(
+                     t, v, title=f"{info.name}, step by step", unit=unit_of(key, entry.get("unit")),
+                     low_confidence=low, medians=meds, band=band)[0])
+
+
+def _timing_plot(out: _Plots, folder: AnalysisFolder) -> None:
+    from gaitvision.report import plots
+
     t, st, _ = _by_side(folder.rows, "step_time_s")
-    if st:
-        _, ct, _ = _by_side(folder.rows, "contact_time_s")
-        cad = s.get("cadence_spm")
-        fig, _ = plots.plot_timing(t, st, cadence_spm=cad if isinstance(cad, (int, float)) else None,
-                                   contact_time_s=ct or None)
-        save(fig, "timing.png", "Cadence from each step's duration (60 / step time)"
-             + (" and ground contact time per side." if ct else "."), False)
-    keep = {p.name for p, _, _ in out}
-    for old in pdir.glob("*.png"):  # plots of an earlier run that this run did not make
-        if old.name not in keep and (old.name.startswith(("cycle_", "steps_")) or old.name == "timing.png"):
-            old.unlink(missing_ok=True)
-    return out
+    if not st:
+        return
+    _, ct, _ = _by_side(folder.rows, "contact_time_s")
+    cad = folder.summary.get("cadence_spm")
+    out.draw("timing.png", "Cadence from each step's duration (60 / step time)"
+             + (" and ground contact time per side." if ct else "."), False,
+             lambda: plots.plot_timing(t, st, cadence_spm=cad if isinstance(cad, (int, float)) else None,
+                                       contact_time_s=ct or None)[0])
+
+
+def write_plots(folder: AnalysisFolder, measurement: Measurement | None) -> tuple[
+        list[tuple[Path, str, bool]], list[str]]:
+    """Write ``plots/*.png``.
+
+    Returns
+    -------
+    written, problems
+        (path, caption, in the printed handout) per plot, and one sentence
+        per plot that could not be drawn.
+    """
+    out = _Plots(folder)
+    if measurement is not None:
+        _cycle_plots(out, folder, measurement)
+    _step_plots(out, folder)
+    _timing_plot(out, folder)
+    out.remove_stale()
+    return out.written, out.problems
+
+
+def _stills(folder: AnalysisFolder, measurement: Measurement | None, clip: Path | None, *, fresh: bool,
+            frame_filter: FrameFilter | None) -> list[str]:
+    """Write ``keyframes/``; returns what could not be drawn."""
+    from gaitvision.render.keyframes import stored_geometry, write_keyframes
+
+    if clip is None or measurement is None:
+        if not (folder.path / "keyframes").exists():
+            logger.warning("The analysed clip is not available: the report has no stills. "
+                           "Pass the clip to `gaitvision report` to add them.")
+        return []
+    geometry: dict[tuple[str, int], Any] = {
+        (s.side, s.ic_frame): s.geometry for s in measurement.table.steps}
+    if not fresh:
+        # a rebuild: the points saved when steps.csv was written win over
+        # a re-measurement (the measuring code may have changed since)
+        geometry.update(stored_geometry(folder.path))
+    try:
+        write_keyframes(folder.path, rows=folder.rows, summary=folder.summary, track=measurement.track,
+                        geometry=geometry, video_path=clip, frame_filter=frame_filter)
+    except OSError:
+        raise
+    except Exception as err:  # a drawing or decoding failure must not lose the report
+        logger.warning("The stills could not be drawn", exc_info=True)
+        return [f"The key-frame stills could not be drawn ({type(err).__name__}: {err})."]
+    return []
+
+
+def _still_figures(folder: AnalysisFolder) -> tuple[list[Figure], list[Path]]:
+    kdir = folder.path / "keyframes"
+    kfiles = sorted(kdir.glob("*.png")) if kdir.exists() else []
+    pair = [p for p in kfiles if p.name.startswith("left_right_")]
+    singles = [p for p in kfiles if not p.name.startswith("left_right_")]
+    what = "landing (initial contact)" if folder.side_view else "midstance, most knee collapse"
+    stills = [Figure(_jpeg(p), "image/jpeg",
+                     f"{'Left and right' if p in pair else p.stem.replace('_', ' ')}: {what}, "
+                     "the step closest to the side's median. Frame numbers match the video and "
+                     "the step table.", f"still: {p.stem.replace('_', ' ')}")
+              for p in pair or singles]
+    return stills, kfiles
 
 
 def write_report(
@@ -215,6 +319,10 @@ def write_report(
 ) -> ReportFiles:
     """Write ``keyframes/``, ``plots/`` and ``report.html`` into ``out_dir``.
 
+    A still or plot that cannot be drawn is left out and named among the
+    report's notes (and in :attr:`ReportFiles.problems`); it never loses
+    the report or the numbers.
+
     Parameters
     ----------
     out_dir
@@ -223,8 +331,8 @@ def write_report(
         The summary dict when ``summary.json`` is not yet written (the
         pipeline); read from disk otherwise.
     measurement
-        The measurement of the clip (the pipeline's); rebuilt from
-        ``track.npz`` when None.
+        The measurement of the clip (the pipeline's); rebuilt from the
+        folder's caches (:func:`remeasure`) when None.
     video_path
         The analysed clip, for the stills; found from ``summary.json``
         when None. Without it, existing stills are kept.
@@ -238,48 +346,26 @@ def write_report(
         there. The pipeline says True while the video is still being
         written beside the report.
     """
-    from gaitvision.render.keyframes import stored_geometry, write_keyframes
-
     folder = load_folder(out_dir, summary=dict(summary) if summary is not None else None)
     fresh = measurement is not None
     if measurement is None:
         measurement = remeasure(folder.path, folder.summary)
     clip = Path(video_path) if video_path is not None else find_clip(folder.summary)
-    kdir = folder.path / "keyframes"
-    if clip is not None and measurement is not None:
-        geometry: dict[tuple[str, int], Any] = {
-            (r["side"], int(r["ic_frame"])): g
-            for r, g in zip(measurement.table.rows, measurement.table.geometry)}
-        if not fresh:
-            # a rebuild: the points saved when steps.csv was written win over
-            # a re-measurement (the measuring code may have changed since)
-            geometry.update(stored_geometry(folder.path))
-        write_keyframes(folder.path, rows=folder.rows, summary=folder.summary, track=measurement.track,
-                        geometry=geometry, video_path=clip, frame_filter=frame_filter)
-    elif not kdir.exists():
-        logger.warning("The analysed clip is not available: the report has no stills. "
-                       "Pass the clip to `gaitvision report` to add them.")
-    stills: list[Figure] = []
-    kfiles = sorted(kdir.glob("*.png")) if kdir.exists() else []
-    pair = [p for p in kfiles if p.name.startswith("left_right_")]
-    singles = [p for p in kfiles if not p.name.startswith("left_right_")]
-    what = "landing (initial contact)" if folder.side_view else "midstance, most knee collapse"
-    for p in pair or singles:
-        stills.append(Figure(_jpeg(p), "image/jpeg",
-                             f"{'Left and right' if p in pair else p.stem.replace('_', ' ')}: {what}, "
-                             "the step closest to the side's median. Frame numbers match the video and "
-                             "the step table.", f"still: {p.stem.replace('_', ' ')}"))
-    written = write_plots(folder, measurement)
-    plot_figs = [Figure(_png(p), "image/png", cap, p.stem.replace("_", " "),
-                        "" if printed else "screen-only")
+    problems = _stills(folder, measurement, clip, fresh=fresh, frame_filter=frame_filter)
+    stills, kfiles = _still_figures(folder)
+    written, plot_problems = write_plots(folder, measurement)
+    problems += plot_problems
+    plot_figs = [Figure(_png(p), "image/png", cap, p.stem.replace("_", " "), "" if printed else "screen-only")
                  for p, cap, printed in written]
     if with_video is None:
         with_video = (folder.path / "annotated.mp4").exists()
-    video = "annotated.mp4" if with_video else None
-    page = render_report(folder, stills=stills, plots=plot_figs, video_file=video, session=session)
+    shown = dataclasses.replace(folder, summary={**folder.summary,
+                                                 "warnings": [*(folder.summary.get("warnings") or []), *problems]})
+    page = render_report(shown, stills=stills, plots=plot_figs, video_file="annotated.mp4" if with_video else None,
+                         session=session)
     report = folder.path / "report.html"
     write_text(report, page)
-    return ReportFiles(report, kfiles, [p for p, _, _ in written])
+    return ReportFiles(report, kfiles, [p for p, _, _ in written], problems)
 
 
 def face_blur_filter(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]) -> FrameFilter | None:
@@ -334,5 +420,27 @@ def rebuild_report(
     video = find_clip(folder.summary, clip)
     if frame_filter is None and video is not None:
         frame_filter = face_blur_filter(folder.path, folder.summary)
-    return write_report(folder.path, measurement=None, video_path=video, frame_filter=frame_filter,
-                        session=session)
+    m = remeasure(folder.path, folder.summary)
+    if m is None:
+        return write_report(folder.path, measurement=None, video_path=video, frame_filter=frame_filter,
+                            session=session)
+    # the same measure() on the same inputs: steps.csv and summary.json are
+    # written again from it, so the report and the files always agree
+    summary = remeasured_summary(folder.summary, m)
+    write_steps(folder.path / "steps.csv", m.table.columns(), m.table.rows)
+    files = write_report(folder.path, summary=summary, measurement=m, video_path=video,
+                         frame_filter=frame_filter, session=session)
+    summary["warnings"] = [*summary["warnings"], *files.problems]
+    write_summary(folder.path / "summary.json", summary)
+    return files
+
+
+def remeasured_summary(old: Mapping[str, Any], m: Measurement) -> dict[str, Any]:
+    """``old`` (a ``summary.json``) with its measured part replaced by ``m``'s."""
+    summary = {**old, **m.summary_dict(), "runner": m.person.to_dict()}
+    if "knee_centre" not in m.summary_dict():
+        summary.pop("knee_centre", None)
+    summary.pop("corrections", None)
+    if m.corrections:
+        summary["corrections"] = [c.to_dict() for c in m.corrections]
+    return summary

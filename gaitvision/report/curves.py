@@ -8,30 +8,18 @@ of the metrics it explains was measured.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gaitvision.measure.analysis import MEDIAPIPE_HIP_WIDENING
-from gaitvision.measure.metrics import foot_angle_raw_deg, knee_flexion_deg, knee_fppa_deg, pelvic_drop_deg
-from gaitvision.track import LandmarkTrack
+from gaitvision.measure.step_values import ClipSignals
 
-__all__ = ["CycleCurve", "CurveContext", "cycle_curves", "normalise_strides"]
+__all__ = ["CycleCurve", "cycle_curves", "normalise_strides"]
 
 N_POINTS = 101
-
-
-@dataclass(frozen=True)
-class CurveContext:
-    """What the curve functions need besides the track."""
-
-    view: str
-    flat_foot_raw_deg: dict[str, float] = field(default_factory=dict)
-    pelvis_level_deg: float = float("nan")
-    hip_widening: float = MEDIAPIPE_HIP_WIDENING
 
 
 @dataclass(frozen=True)
@@ -58,35 +46,32 @@ class _Spec:
     unit: str
     metric_keys: tuple[str, ...]
     side_view: bool
-    fn: Callable[[LandmarkTrack, str, CurveContext], NDArray[np.float64]]
+    #: the measurement's per-frame signal (:class:`ClipSignals` ``per_side``)
+    signal: str
     note: str = ""
 
 
-def _foot(track: LandmarkTrack, side: str, ctx: CurveContext) -> NDArray[np.float64]:
-    direction = -1 if ctx.view == "side-left" else 1
-    flat = ctx.flat_foot_raw_deg.get(side, float("nan"))
-    return foot_angle_raw_deg(track, side=side, direction=direction) - flat  # type: ignore[arg-type]
-
-
+#: Each curve is the very signal its metrics were read from, so the curve and
+#: the table beside it always agree.
 _SPECS: tuple[_Spec, ...] = (
     _Spec("knee_flexion", "Knee bend over the stride", "deg",
-          ("knee_flexion_ic_deg", "knee_flexion_peak_stance_deg"), True,
-          lambda tr, s, c: knee_flexion_deg(tr, side=s),  # type: ignore[arg-type]
-          "0° = straight knee."),
+          ("knee_flexion_ic_deg", "knee_flexion_peak_stance_deg"), True, "flex", "0° = straight knee."),
     _Spec("foot_angle", "Foot angle to the belt over the stride", "deg",
-          ("foot_strike_angle_deg",), True, _foot,
-          "Relative to the foot flat on the belt; + = toes up."),
+          ("foot_strike_angle_deg",), True, "foot", "Relative to the foot flat on the belt; + = toes up."),
     _Spec("knee_fppa", "Knee collapse (frontal-plane angle) over the stride", "deg",
-          ("knee_fppa_peak_deg",), False,
-          lambda tr, s, c: knee_fppa_deg(tr, side=s, hip_widening=c.hip_widening),  # type: ignore[arg-type]
+          ("knee_fppa_peak_deg",), False, "fppa",
           "+ = knee inward of the hip–ankle line (valgus), read while the foot is on the ground; "
           "in the air the bent knee makes this angle meaningless (faint)."),
     _Spec("pelvic_drop", "Hip drop over the stride", "deg",
-          ("pelvic_drop_peak_deg",), False,
-          lambda tr, s, c: pelvic_drop_deg(tr, stance_side=s, level_deg=c.pelvis_level_deg),  # type: ignore[arg-type]
-          "+ = the other (swing-side) hip lower, read while the foot is on the ground. From the pose "
-          "model's hip points: rough."),
+          ("pelvic_drop_peak_deg",), False, "drop",
+          "+ = the other (swing-side) hip lower, read while the foot is on the ground."),
 )
+
+_PELVIS_SOURCE_TEXT = {
+    "markers": "From the PSIS markers.",
+    "waistband": "From the waistband line.",
+    "mediapipe_hips": "From the pose model's hip points: rough.",
+}
 
 
 def normalise_strides(
@@ -157,48 +142,61 @@ def _strides(rows: list[dict[str, Any]], side: str, time_s: NDArray[np.float64]
 
 
 def cycle_curves(
-    track: LandmarkTrack,
+    signals: ClipSignals,
     rows: list[dict[str, Any]],
     metrics: dict[str, Any],
-    ctx: CurveContext,
+    *,
+    view: str,
+    pelvis_source: str = "mediapipe_hips",
 ) -> list[CycleCurve]:
     """The curves that explain the measured metrics, each per side.
 
     Parameters
     ----------
-    track
-        The cleaned, angle-filtered track the metrics were read from.
+    signals
+        The measurement's per-frame signals: exactly what the metrics were
+        read from.
     rows
         Per-step rows (``steps.csv``): sides, contact and toe-off frames,
         ``excluded_reason``.
     metrics
         ``summary["metrics"]``; decides which curves are drawn.
-    ctx
-        View and per-clip calibration (flat-foot angle, level pelvis).
+    view
+        The clip's view.
+    pelvis_source
+        Where pelvic drop came from (for the curve's note).
     """
-    side_view = ctx.view.startswith("side")
+    side_view = view.startswith("side")
     out = []
     for spec in _SPECS:
         if spec.side_view != side_view or not any(k in metrics for k in spec.metric_keys):
             continue
-        strides: dict[str, NDArray[np.float64]] = {}
-        events: dict[str, dict[str, float]] = {}
-        for side in ("left", "right"):
-            starts, ends, evs = _strides(rows, side, track.time_s)
-            if not starts:
-                continue
-            sig = spec.fn(track, side, ctx)
-            arr = normalise_strides(sig, track.time_s, starts, ends)
-            keep = np.isfinite(arr).sum(axis=1) > 0.8 * arr.shape[1]
-            if not keep.any():
-                continue
-            strides[side] = arr[keep]
-            names = {n for e in evs for n in e}
-            events[side] = {n: float(np.median([e[n] for e in evs if n in e])) for n in sorted(names)}
+        strides, events = _side_strides(signals, rows, spec.signal)
         if strides:
             note = spec.note
+            if spec.name == "pelvic_drop":
+                note += " " + _PELVIS_SOURCE_TEXT.get(pelvis_source, "")
             if not side_view:
                 note += " Contact in this view is estimated from the pelvis's bounce."
             out.append(CycleCurve(spec.name, spec.title, spec.unit, strides, events,
                                   spec.metric_keys, note.strip(), stance_only=not side_view))
     return out
+
+
+def _side_strides(signals: ClipSignals, rows: list[dict[str, Any]], name: str) -> tuple[
+        dict[str, NDArray[np.float64]], dict[str, dict[str, float]]]:
+    strides: dict[str, NDArray[np.float64]] = {}
+    events: dict[str, dict[str, float]] = {}
+    t = signals.time_s
+    for side in ("left", "right"):
+        starts, ends, evs = _strides(rows, side, t)
+        if not starts:
+            continue
+        arr = normalise_strides(signals.per_side[side][name], t, starts, ends)
+        keep = np.isfinite(arr).sum(axis=1) > 0.8 * arr.shape[1]
+        if not keep.any():
+            continue
+        strides[side] = arr[keep]
+        names = {n for e in evs for n in e}
+        events[side] = {n: float(np.median([e[n] for e in evs if n in e])) for n in sorted(names)}
+    return strides, events

@@ -7,16 +7,12 @@ numbers were computed.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gaitvision.errors import OutputError
+from gaitvision.io.outputs import parse_steps_csv, read_steps, read_summary
 
 __all__ = [
     "AnalysisFolder",
@@ -30,35 +26,6 @@ _BOOKKEEPING = {
     "step", "side", "ic_time_s", "ic_frame", "to_time_s", "to_frame", "confidence",
     "excluded_reason", "midstance_frame", "framing_note",
 }
-
-
-def _cell(name: str, text: str) -> Any:
-    if text == "":
-        return None
-    if name == "step" or name.endswith("_frame"):
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    try:
-        v = float(text)
-    except ValueError:
-        return text
-    return v if math.isfinite(v) else None
-
-
-def parse_steps_csv(text: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """Parse ``steps.csv`` text into its column names and typed rows.
-
-    Empty cells become ``None``; ``step`` and ``*_frame`` columns become
-    ``int``; other numbers ``float``; anything else stays a string.
-    """
-    reader = csv.DictReader(io.StringIO(text))
-    cols = list(reader.fieldnames or [])
-    rows = [{c: _cell(c, r.get(c) or "") for c in cols} for r in reader]
-    for r in rows:
-        r["excluded_reason"] = r.get("excluded_reason") or ""
-    return cols, rows
 
 
 def metric_columns(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
@@ -126,21 +93,6 @@ def load_folder(
     """
     p = Path(out_dir)
     if summary is None:
-        f = p / "summary.json"
-        try:
-            summary = json.loads(f.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise OutputError(
-                f"{p}: no summary.json; is this a finished gaitvision analysis folder? "
-                "Run `gaitvision analyze CLIP --out DIR` first."
-            ) from err
-        except (OSError, ValueError) as err:
-            raise OutputError(f"{f}: cannot be read as JSON ({err}).") from err
-        if not isinstance(summary, dict) or "metrics" not in summary:
-            raise OutputError(f"{f}: not a gaitvision summary (no 'metrics').")
-    try:
-        text = (p / "steps.csv").read_text(encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"{p / 'steps.csv'}: cannot be read ({err.strerror or err}).") from err
-    cols, rows = parse_steps_csv(text)
+        summary = read_summary(p)
+    cols, rows = read_steps(p)
     return AnalysisFolder(p, summary, cols, rows)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from fixtures.synthetic import make_rear_track, with_knee_outline
 
-from gaitvision.measurement import measure_track
+from gaitvision.measurement import measure
 from gaitvision.pose.knee_outline import has_knee_outline, knee_outline_x, use_knee_outline
 
 H, W = 400, 300
@@ -85,23 +85,23 @@ def test_use_knee_outline_moves_knees_sideways_only():
 
 def test_measure_track_uses_the_outline_in_frontal_views_only():
     tr = make_rear_track(view="rear", valgus_deg={"left": 10.0, "right": 4.0})
-    base = measure_track(tr, hip_widening=0.0).summary
+    base = measure(tr, hip_widening=0.0).summary_dict()
     assert base["knee_centre"] == {"source": "pose model", "outline_fraction": None}
     # outline points exactly on the knees: the same FPPA
-    same = measure_track(with_knee_outline(tr, 0.0), hip_widening=0.0).summary
+    same = measure(with_knee_outline(tr, 0.0), hip_widening=0.0).summary_dict()
     assert same["knee_centre"] == {"source": "leg outline", "outline_fraction": 1.0}
     for side in ("left", "right"):
         assert same["metrics"]["knee_fppa_peak_deg"][side]["median"] == pytest.approx(
             base["metrics"]["knee_fppa_peak_deg"][side]["median"], abs=1e-6)
     # outline 5 px to the image right: in a rear view that is medial for the
     # left knee (more valgus) and lateral for the right knee (less)
-    shifted = measure_track(with_knee_outline(tr, 5.0), hip_widening=0.0).summary
+    shifted = measure(with_knee_outline(tr, 5.0), hip_widening=0.0).summary_dict()
     f0, f1 = base["metrics"]["knee_fppa_peak_deg"], shifted["metrics"]["knee_fppa_peak_deg"]
     assert f1["left"]["median"] > f0["left"]["median"] + 1.0
     assert f1["right"]["median"] < f0["right"]["median"] - 1.0
     assert not any("outline" in w for w in shifted["warnings"])
     # outline in a quarter of the frames only: used there, and a warning says so
-    sparse = measure_track(with_knee_outline(tr, 0.0, missing_every=1), hip_widening=0.0).summary
+    sparse = measure(with_knee_outline(tr, 0.0, missing_every=1), hip_widening=0.0).summary_dict()
     assert sparse["knee_centre"]["outline_fraction"] == 0.0
     assert any("outline in only 0 %" in w for w in sparse["warnings"])
 
@@ -110,7 +110,7 @@ def test_side_views_ignore_the_outline():
     from fixtures.synthetic import make_side_track
 
     tr, _ = make_side_track()
-    a = measure_track(tr).summary
-    b = measure_track(with_knee_outline(tr, 8.0)).summary
+    a = measure(tr).summary_dict()
+    b = measure(with_knee_outline(tr, 8.0)).summary_dict()
     assert "knee_centre" not in b
     assert a["metrics"]["knee_flexion_ic_deg"] == b["metrics"]["knee_flexion_ic_deg"]

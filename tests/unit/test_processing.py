@@ -5,8 +5,8 @@ import pytest
 from fixtures.synthetic import make_rear_track, make_side_track
 
 from gaitvision.errors import InsufficientDataError
-from gaitvision.measure.analysis import STEP_WIDTH_REASON
-from gaitvision.measurement import measure_track
+from gaitvision.measure.step_values import STEP_WIDTH_REASON
+from gaitvision.measurement import measure
 from gaitvision.pose.view import classify_view
 
 
@@ -34,7 +34,7 @@ def test_frontal_view_classified(view):
 @pytest.mark.parametrize("facing", ["left", "right"])
 def test_side_events_cadence_and_angles(fps, facing):
     tr, truth = make_side_track(fps=fps, cadence_spm=170, facing=facing, strike_deg=15, knee_flexion_ic_deg=20)
-    m = measure_track(tr)
+    m = measure(tr)
     dt = 1 / fps
     for side in ("left", "right"):
         ic = _times(m, side, "ic_time_s")
@@ -42,17 +42,17 @@ def test_side_events_cadence_and_angles(fps, facing):
         assert len(ic) >= 8
         assert np.median(_nearest_err(ic, truth[f"{side}_ic_s"])) <= dt + 1e-9  # within 1 frame
         assert np.median(_nearest_err(to, truth[f"{side}_to_s"])) <= dt + 1e-9
-    assert m.summary["cadence_spm"] == pytest.approx(170, rel=0.01)
-    fsa = m.summary["metrics"]["foot_strike_angle_deg"]
-    knee = m.summary["metrics"]["knee_flexion_ic_deg"]
+    assert m.summary_dict()["cadence_spm"] == pytest.approx(170, rel=0.01)
+    fsa = m.summary_dict()["metrics"]["foot_strike_angle_deg"]
+    knee = m.summary_dict()["metrics"]["knee_flexion_ic_deg"]
     # the 15 Hz angle filter and reading the first contact frame cost up to ~1 deg
     # on this sharp synthetic landing
     assert fsa[facing]["median"] == pytest.approx(15.0, abs=1.0)
     assert knee[facing]["median"] == pytest.approx(20.0, abs=1.0)
-    assert m.summary["metrics"]["foot_strike_pattern"][facing]["pattern"] == "rearfoot"
+    assert m.summary_dict()["metrics"]["foot_strike_pattern"][facing]["pattern"] == "rearfoot"
     far = "right" if facing == "left" else "left"
     assert fsa[facing]["confidence"] == "high" and fsa[far]["confidence"] == "low"
-    assert "knee_fppa_peak_deg" in m.summary["not_measurable"]
+    assert "knee_fppa_peak_deg" in m.summary_dict()["not_measurable"]
 
 
 def test_side_cadence_same_with_variable_frame_rate():
@@ -61,27 +61,27 @@ def test_side_cadence_same_with_variable_frame_rate():
     t -= t[0]
     tr_vfr, _ = make_side_track(time_s=t, cadence_spm=165)
     tr_cfr, _ = make_side_track(fps=60, duration_s=float(t[-1]), cadence_spm=165)
-    c_vfr = measure_track(tr_vfr).summary["cadence_spm"]
-    c_cfr = measure_track(tr_cfr).summary["cadence_spm"]
+    c_vfr = measure(tr_vfr).summary_dict()["cadence_spm"]
+    c_cfr = measure(tr_cfr).summary_dict()["cadence_spm"]
     assert c_vfr == pytest.approx(165, rel=0.01) and c_vfr == pytest.approx(c_cfr, rel=0.01)
 
 
 @pytest.mark.parametrize("view", ["rear", "front"])
 def test_frontal_fppa_exact_peaks(view):
     tr = make_rear_track(view=view, valgus_deg={"left": 10.0, "right": 4.0})
-    m = measure_track(tr, hip_widening=0.0)
-    f = m.summary["metrics"]["knee_fppa_peak_deg"]
+    m = measure(tr, hip_widening=0.0)
+    f = m.summary_dict()["metrics"]["knee_fppa_peak_deg"]
     assert f["left"]["median"] == pytest.approx(10.0, abs=0.2)
     assert f["right"]["median"] == pytest.approx(4.0, abs=0.2)
-    assert m.summary["cadence_spm"] == pytest.approx(170, rel=0.01)
-    assert m.summary["metrics"]["pelvic_drop_peak_deg"]["source"] == "mediapipe_hips"
-    assert "foot_strike_angle_deg" in m.summary["not_measurable"]
+    assert m.summary_dict()["cadence_spm"] == pytest.approx(170, rel=0.01)
+    assert m.summary_dict()["metrics"]["pelvic_drop_peak_deg"]["source"] == "mediapipe_hips"
+    assert "foot_strike_angle_deg" in m.summary_dict()["not_measurable"]
 
 
 def test_too_short_clip_is_a_typed_error():
     tr, _ = make_side_track(duration_s=0.8)
     with pytest.raises(InsufficientDataError):
-        measure_track(tr)
+        measure(tr)
 
 
 def test_side_temporal_and_overstride_metrics_exact():
@@ -89,8 +89,8 @@ def test_side_temporal_and_overstride_metrics_exact():
 
     fps, cad = 120.0, 170.0
     tr, truth = make_side_track(fps=fps, cadence_spm=cad, facing="right")
-    m = measure_track(tr)
-    s = m.summary["metrics"]
+    m = measure(tr)
+    s = m.summary_dict()["metrics"]
     period = stride_period_s(cad)
     frame = 1 / fps
     # contact, flight and duty factor from the events: within one frame of the exact values
@@ -112,7 +112,7 @@ def test_side_temporal_and_overstride_metrics_exact():
 @pytest.mark.parametrize("facing", ["left", "right"])
 def test_shank_angle_sign_follows_facing(facing):
     tr, _ = make_side_track(facing=facing)
-    rows = [r for r in measure_track(tr).table.rows if r["side"] == facing and not r["excluded_reason"]]
+    rows = [r for r in measure(tr).table.rows if r["side"] == facing and not r["excluded_reason"]]
     ic = rows[2]["ic_frame"]
     knee = tr.landmark(f"{facing}_knee")[ic]
     ankle = tr.landmark(f"{facing}_ankle")[ic]
@@ -126,7 +126,7 @@ def test_shank_angle_sign_follows_facing(facing):
 @pytest.mark.parametrize("view", ["rear", "front"])
 def test_frontal_hip_adduction_exact_and_step_width_not_measured(view):
     tr = make_rear_track(view=view, valgus_deg={"left": 12.0, "right": 6.0})
-    summary = measure_track(tr, hip_widening=0.0).summary
+    summary = measure(tr, hip_widening=0.0).summary_dict()
     s = summary["metrics"]
     # the knee sits off the hip-ankle line at half the leg: femur adducts by half the FPPA
     assert s["hip_adduction_peak_deg"]["left"]["median"] == pytest.approx(6.0, abs=0.2)
@@ -142,9 +142,9 @@ def test_short_gap_is_filled_and_marked_and_metrics_survive():
     tr, _ = make_side_track(fps=60)
     xy = tr.xy.copy()
     xy[100:103, index("left_heel")] = np.nan  # 50 ms lost
-    m = measure_track(tr.replace(xy=xy))
+    m = measure(tr.replace(xy=xy))
     assert m.track.interpolated[100:103, index("left_heel")].all()
-    assert m.summary["metrics"]["foot_strike_angle_deg"]["left"]["n"] >= 8
+    assert m.summary_dict()["metrics"]["foot_strike_angle_deg"]["left"]["n"] >= 8
 
 
 def test_too_few_usable_steps_per_side_is_a_typed_error():
@@ -155,4 +155,4 @@ def test_too_few_usable_steps_per_side_is_a_typed_error():
     for part in ("knee", "ankle", "heel", "foot_index"):
         xy[60:, index(f"right_{part}")] = np.nan  # right leg lost after 1 s
     with pytest.raises(InsufficientDataError, match="usable steps"):
-        measure_track(tr.replace(xy=xy))
+        measure(tr.replace(xy=xy))

@@ -51,23 +51,26 @@ def test_step_rows_limit_the_check_to_the_moments_used():
 
 
 def test_apply_framing_moves_metrics_with_reasons():
-    summary = {
-        "cadence_spm": 170.0,
-        "metrics": {
-            "foot_strike_angle_deg": {"left": {"median": 10, "confidence": "high"},
-                                      "right": {"median": 12, "confidence": "high"}, "asymmetry_pct": 5},
-            "foot_strike_pattern": {"left": {"pattern": "rearfoot"}},
-            "knee_flexion_ic_deg": {"left": {"median": 20, "confidence": "high"},
-                                    "right": {"median": 21, "confidence": "high"}},
-            "trunk_lean_deg": {"left": {"median": 5, "confidence": "high"}},
+    from gaitvision.measure.records import SideValue
+    from gaitvision.measure.summary import ClipSummary, MetricSummary
+
+    def sides(**meds):
+        return {s: SideValue(v, 1.0, 10, "high") for s, v in meds.items()}
+
+    summary = ClipSummary(
+        view="side-left", runner_facing="left", steps_detected={"left": 10, "right": 10},
+        steps_used={"left": 10, "right": 10}, cadence_spm=170.0, cadence_source="both feet",
+        metrics={
+            "foot_strike_angle_deg": MetricSummary("foot_strike_angle_deg", sides(left=10, right=12), 5.0),
+            "knee_flexion_ic_deg": MetricSummary("knee_flexion_ic_deg", sides(left=20, right=21)),
+            "trunk_lean_deg": MetricSummary("trunk_lean_deg", sides(left=5)),
         },
-        "not_measurable": {},
-        "warnings": [],
-    }
+        foot_strike_pattern={"left": {"pattern": "rearfoot"}}, not_measurable={},
+    )
     tr, _ = make_side_track()
     c = check_framing(shifted(tr, 600))
-    out = apply_framing(summary, c)
-    assert summary["metrics"]["foot_strike_angle_deg"]["left"]["median"] == 10  # copy, not in place
+    out = apply_framing(summary, c).to_dict()
+    assert summary.metrics["foot_strike_angle_deg"].sides["left"].median == 10  # a copy, not in place
     assert "foot_strike_angle_deg" not in out["metrics"] and "foot_strike_pattern" not in out["metrics"]
     assert "bottom edge" in out["not_measurable"]["foot_strike_angle_deg"]
     assert out["metrics"]["trunk_lean_deg"]["left"]["confidence"] == "high"

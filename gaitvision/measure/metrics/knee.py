@@ -52,7 +52,7 @@ def knee_fppa_deg(
     hip_widening
         Move each hip point outward from the mid-hip by this fraction of
         the hip-to-hip distance before measuring (0 = as tracked). See
-        :data:`gaitvision.analysis.MEDIAPIPE_HIP_WIDENING`.
+        :data:`gaitvision.measure.steps.MEDIAPIPE_HIP_WIDENING`.
 
     Notes
     -----
