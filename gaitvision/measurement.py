@@ -127,7 +127,7 @@ def _knee_centre(fraction: float | None) -> tuple[dict[str, Any], list[str]]:
 def _events(clean: LandmarkTrack, est: ViewEstimate, cfg: FilterConfig, min_steps: int) -> tuple[
         LandmarkTrack, GaitEvents]:
     ev_track = filtering.lowpass(clean, cutoff_hz=cfg.event_cutoff_hz)
-    events = detect_events(ev_track, view=est.view, near_side=est.near_side)  # type: ignore[arg-type]
+    events = detect_events(ev_track, view=est.view, near_side=est.near_side)
     n = {s: len(events.of_side(s)) for s in ("left", "right")}
     if max(n.values()) < min_steps:
         raise InsufficientDataError(
@@ -153,33 +153,26 @@ def measure(
     Parameters
     ----------
     track
-        The pose track as the pose pass wrote it (``track.npz``: container
-        time, every person MediaPipe followed).
+        The pose track as the pose pass wrote it (``track.npz``, container time).
     view
         ``auto``, a view name, or an already decided :class:`ViewEstimate`.
     config
         The analysis options (filtering, minimum steps, knee outline).
     pelvis
-        The image-based pelvis line of a rear/front clip (``pelvis.npz``),
-        in the track's frames; ignored in side views.
+        The image-based pelvis line of a rear/front clip (``pelvis.npz``).
     corrections
         A PT's corrections (:mod:`gaitvision.measure.corrections`).
     time_scale
-        Real seconds per container second (slow motion saved for normal
-        playback: capture rate / playback rate, inverted).
+        Real seconds per container second (< 1 for slow motion).
     capture_known
-        The capture rate was given or read from the file (no slow-motion
-        hint in the walking warning).
+        The capture rate was given or read from the file.
     hip_widening
-        MediaPipe hip correction for the FPPA (:data:`MEDIAPIPE_HIP_WIDENING`);
-        0 for a track whose hips are true joint centres.
+        MediaPipe hip correction for the FPPA; 0 for true joint centres.
 
     Raises
     ------
-    InsufficientDataError
-        If too few steps are found.
-    CorrectionError
-        If a correction names a step or frame the clip does not have.
+    InsufficientDataError, CorrectionError
+        Too few steps; a correction names a step or frame the clip does not have.
     """
     cfg = config or AnalysisConfig()
     rt, person = real_time_track(track, time_scale)
@@ -189,20 +182,46 @@ def measure(
     measured_track = rt
     if cfg.knee_outline and not side_view and has_knee_outline(rt):
         measured_track, outline_fraction = use_knee_outline(rt)
-    clean, n_swaps = clean_track(measured_track, side_view=side_view, cfg=cfg.filtering)
-    ev_track, events = _events(clean, est, cfg.filtering, cfg.min_steps_per_side)
-    fc = cfg.filtering
-    angle_track = ev_track if fc.angle_cutoff_hz == fc.event_cutoff_hz else filtering.lowpass(
-        clean, cutoff_hz=fc.angle_cutoff_hz)
+    angle_track, events, n_swaps = _tracks_and_events(measured_track, est, cfg)
     check_corrections(corrections, n_steps=len(events.steps), n_frames=track.n_frames)
     angle_track = apply_landmark_moves(angle_track, corrections)
     signals = clip_signals(angle_track, events, est, hip_widening=hip_widening,
-                           pelvis=None if side_view else pelvis, cutoff_hz=fc.angle_cutoff_hz)
+                           pelvis=None if side_view else pelvis, cutoff_hz=cfg.filtering.angle_cutoff_hz)
     steps = apply_event_moves(events.steps, corrections, angle_track.time_s)
     table = apply_inclusions(measure_steps(angle_track, steps, est, signals, hip_widening=hip_widening),
                              corrections)
     summary = summarize(table, est, fps=rt.fps_estimate(), min_steps=cfg.min_steps_per_side,
                         rhythm_period_s=events.stride_period_s)
+    summary = _with_notes(summary, n_swaps=n_swaps, side_view=side_view, outline_fraction=outline_fraction)
+    table, summary = _recording_checks(rt, table, summary, person, capture_known=capture_known)
+    return Measurement(est, events, table, summary, angle_track, signals, person, n_swaps,
+                       tuple(corrections), time_scale)
+
+
+def _recording_checks(rt: LandmarkTrack, table: StepTable, summary: ClipSummary, person: PersonCheck, *,
+                      capture_known: bool) -> tuple[StepTable, ClipSummary]:
+    """Framing (parts out of the picture), the runner followed, and gait plausibility."""
+    framing = check_framing(rt, table.rows)
+    table = apply_framing_to_steps(table, framing)
+    summary = apply_framing(summary, framing)
+    return table, summary.replace(warnings=(*person.warnings, *summary.warnings,
+                                            *gait_warnings(summary, slow_motion_known=capture_known)))
+
+
+def _tracks_and_events(track: LandmarkTrack, est: ViewEstimate, cfg: AnalysisConfig) -> tuple[
+        LandmarkTrack, GaitEvents, int]:
+    """The angle track, the events and the number of leg-swap frames fixed."""
+    fc = cfg.filtering
+    clean, n_swaps = clean_track(track, side_view=est.view.startswith("side"), cfg=fc)
+    ev_track, events = _events(clean, est, fc, cfg.min_steps_per_side)
+    angle_track = ev_track if fc.angle_cutoff_hz == fc.event_cutoff_hz else filtering.lowpass(
+        clean, cutoff_hz=fc.angle_cutoff_hz)
+    return angle_track, events, n_swaps
+
+
+def _with_notes(summary: ClipSummary, *, n_swaps: int, side_view: bool, outline_fraction: float | None
+                ) -> ClipSummary:
+    """The summary with the leg-swap warning and, in frontal views, where the knee centres came from."""
     warnings = list(summary.warnings)
     if n_swaps:
         warnings.append(f"Left/right leg labels were exchanged back in {n_swaps} frames.")
@@ -210,14 +229,7 @@ def measure(
     if not side_view:
         knee_centre, outline_warnings = _knee_centre(outline_fraction)
         warnings += outline_warnings
-    summary = summary.replace(warnings=tuple(warnings), knee_centre=knee_centre)
-    framing = check_framing(rt, table.rows)
-    table = apply_framing_to_steps(table, framing)
-    summary = apply_framing(summary, framing)
-    summary = summary.replace(warnings=(*person.warnings, *summary.warnings,
-                                        *gait_warnings(summary, slow_motion_known=capture_known)))
-    return Measurement(est, events, table, summary, angle_track, signals, person, n_swaps,
-                       tuple(corrections), time_scale)
+    return summary.replace(warnings=tuple(warnings), knee_centre=knee_centre)
 
 
 def time_scale_for(track: LandmarkTrack, capture_fps: float | None) -> float:

@@ -7,12 +7,13 @@ its presence means the analysis completed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +135,8 @@ def _clear_previous_outputs(out_dir: Path, *, with_dirs: bool = False) -> None:
                 for f in (out_dir / d).iterdir():
                     if f.is_file() and f.suffix in (".png", ".json", ".svg", ".csv"):
                         f.unlink(missing_ok=True)
-                try:
+                with contextlib.suppress(OSError):
                     (out_dir / d).rmdir()  # only if nothing else is in it
-                except OSError:
-                    pass
 
 
 def _capture_rate(meta: VideoMeta, config: AnalysisConfig) -> tuple[float | None, str]:
@@ -184,6 +183,17 @@ def _input_block(
     }
 
 
+def _check_duration(video: Path, meta: VideoMeta, capture_fps: float | None) -> None:
+    """Refuse a clip too short for 3 steps per side, before the pose model runs."""
+    est_scale = meta.fps_mean / capture_fps if capture_fps and math.isfinite(meta.fps_mean) else 1.0
+    if math.isfinite(meta.duration_s) and meta.duration_s * est_scale < MIN_DURATION_S:
+        raise InsufficientDataError(
+            f"{video}: the clip lasts only {meta.duration_s * est_scale:.1f} s of running: too few steps "
+            f"to measure (at least 3 per side, about {MIN_DURATION_S:.0f} s, are needed). Record 20-30 s "
+            "of steady running."
+        )
+
+
 def analyze_video(
     video_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -215,7 +225,7 @@ def analyze_video(
         ``treadmill_speed``), stored in ``summary.json`` as ``session``.
     frame_filter
         ``(image, frame_index) -> image`` applied to every frame a still is
-        made from (e.g. face blurring); see :mod:`gaitvision.keyframes`.
+        made from (e.g. face blurring); see :mod:`gaitvision.render.keyframes`.
 
     Raises
     ------
@@ -226,33 +236,35 @@ def analyze_video(
     video = Path(video_path)
     meta = probe_video(video)
     capture_fps, capture_source = _capture_rate(meta, config)
-    est_scale = meta.fps_mean / capture_fps if capture_fps and math.isfinite(meta.fps_mean) else 1.0
-    if math.isfinite(meta.duration_s) and meta.duration_s * est_scale < MIN_DURATION_S:
-        raise InsufficientDataError(
-            f"{video}: the clip lasts only {meta.duration_s * est_scale:.1f} s of running: too few steps "
-            f"to measure (at least 3 per side, about {MIN_DURATION_S:.0f} s, are needed). Record 20-30 s "
-            "of steady running."
-        )
+    _check_duration(video, meta, capture_fps)
     fingerprint = file_fingerprint(video)
     out = Path(out_dir)
     created = not out.exists()
     _prepare_out_dir(out, video, fingerprint, overwrite)
-    try:
-        clip = _Clip(video, out, meta, fingerprint, capture_fps, capture_source)
+    clip = _Clip(video, out, meta, fingerprint, capture_fps, capture_source)
+    with _tidy_on_failure(clip, created):
         return _run(clip, config, progress, session=session, frame_filter=frame_filter)
+    raise AssertionError("unreachable")  # pragma: no cover (the context manager re-raises)
+
+
+@contextlib.contextmanager
+def _tidy_on_failure(clip: _Clip, created: bool) -> Iterator[None]:
+    """On any failure: no summary left behind, and one line that names the file."""
+    try:
+        yield
     except GaitvisionError as err:
-        _tidy_failed(out, created)
-        if isinstance(err, (PoseEstimationError, InsufficientDataError)) and str(video) not in str(err):
-            raise type(err)(f"{video}: {err}") from err  # one line naming the file
+        _tidy_failed(clip.out, created)
+        if isinstance(err, (PoseEstimationError, InsufficientDataError)) and str(clip.video) not in str(err):
+            raise type(err)(f"{clip.video}: {err}") from err  # one line naming the file
         raise
     except OSError as err:  # disk full, folder removed...: a failed write, said plainly
-        _tidy_failed(out, created)
+        _tidy_failed(clip.out, created)
         raise OutputError(
-            f"{out}: writing the results failed ({err.strerror or err}); nothing complete was written. "
-            "Check the free disk space and the folder."
+            f"{clip.out}: writing the results failed ({err.strerror or err}); nothing complete was "
+            "written. Check the free disk space and the folder."
         ) from err
     except BaseException:
-        _tidy_failed(out, created)
+        _tidy_failed(clip.out, created)
         raise
 
 
@@ -294,10 +306,8 @@ def _tidy_failed(out: Path, created: bool) -> None:
     """After a failure: never leave a summary; remove the folder if we made it and it is empty."""
     (out / "summary.json").unlink(missing_ok=True)
     if created:
-        try:
+        with contextlib.suppress(OSError):
             out.rmdir()  # only succeeds if empty (a cached track.npz is kept)
-        except OSError:
-            pass
 
 
 def _cached_track(track_path: Path, fingerprint: str, config: AnalysisConfig) -> LandmarkTrack | None:
@@ -420,7 +430,7 @@ def _write_outputs(
             # the video plays in container time: draw with the container's timestamps
             draw_track = m.track if m.time_scale == 1.0 else m.track.replace(time_s=track.time_s)
             render_video(clip.video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
-                         geometry=m.table.geometry, view=m.view.view, cfg=config.render,
+                         geometry=[dict(g) for g in m.table.geometry], view=m.view.view, cfg=config.render,
                          progress=cb, face_track=track)
         if report is not None:
             summary["warnings"] = [*summary["warnings"], *_report_problems(report)]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gaitvision.errors import GaitvisionError
 from gaitvision.events import Step
@@ -181,7 +182,7 @@ def apply_landmark_moves(track: LandmarkTrack, corrections: Iterable[Correction]
 
 
 def apply_event_moves(
-    steps: Sequence[Step], corrections: Iterable[Correction], time_s: np.ndarray
+    steps: Sequence[Step], corrections: Iterable[Correction], time_s: NDArray[np.float64]
 ) -> tuple[Step, ...]:
     """The steps with every :class:`MoveEvent` applied.
 

@@ -7,7 +7,7 @@ the angle that counts as a level pelvis (:func:`drop_level_deg`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,7 +44,7 @@ def pelvic_drop_peaks(
     angle_deg: NDArray[np.float64],
     confidence: NDArray[np.float64],
     time_s: NDArray[np.float64],
-    steps: Iterable,
+    steps: Iterable[Any],
     *,
     level_deg: float = 0.0,
     min_confidence: float = 0.5,
@@ -90,30 +90,32 @@ def pelvic_drop_peaks(
     """
     a = pelvic_drop_signal(angle_deg, confidence, time_s, level_deg=level_deg,
                            min_confidence=min_confidence, cutoff_hz=cutoff_hz)
-    rows: list[dict[str, object]] = []
-    for s in steps:
-        row: dict[str, object] = {
-            "side": s.side, "ic_frame": int(s.ic_frame), "to_frame": int(s.to_frame),
-            "pelvic_drop_peak_deg": None, "pelvic_drop_peak_frame": None, "valid_fraction": 0.0,
-        }
-        rows.append(row)
-        if s.to_frame < 0 or s.to_frame < s.ic_frame:
-            continue
-        seg = a[s.ic_frame : s.to_frame + 1]
-        seg = seg if s.side == "left" else -seg
-        ok = np.isfinite(seg)
-        row["valid_fraction"] = float(ok.mean()) if seg.size else 0.0
-        if seg.size == 0 or ok.mean() < min_valid_fraction:
-            continue
-        k = int(np.nanargmax(seg))
-        row["pelvic_drop_peak_deg"] = float(seg[k])
-        row["pelvic_drop_peak_frame"] = int(s.ic_frame + k)
-    return rows
+    return [_step_drop_peak(a, s, min_valid_fraction) for s in steps]
+
+
+def _step_drop_peak(a: NDArray[np.float64], s: Any, min_valid_fraction: float) -> dict[str, object]:
+    """One step's row of :func:`pelvic_drop_peaks`."""
+    row: dict[str, object] = {
+        "side": s.side, "ic_frame": int(s.ic_frame), "to_frame": int(s.to_frame),
+        "pelvic_drop_peak_deg": None, "pelvic_drop_peak_frame": None, "valid_fraction": 0.0,
+    }
+    if s.to_frame < 0 or s.to_frame < s.ic_frame:
+        return row
+    seg = a[s.ic_frame : s.to_frame + 1]
+    seg = seg if s.side == "left" else -seg
+    ok = np.isfinite(seg)
+    row["valid_fraction"] = float(ok.mean()) if seg.size else 0.0
+    if seg.size == 0 or ok.mean() < min_valid_fraction:
+        return row
+    k = int(np.nanargmax(seg))
+    row["pelvic_drop_peak_deg"] = float(seg[k])
+    row["pelvic_drop_peak_frame"] = int(s.ic_frame + k)
+    return row
 
 
 def pelvis_source(
     series: PelvisImageSeries,
-    steps: Iterable,
+    steps: Iterable[Any],
     *,
     min_confidence: float = 0.5,
     min_usable_fraction: float = 0.7,

@@ -30,7 +30,7 @@ from gaitvision.measure.metrics.sagittal import (
 from gaitvision.measure.pelvis_drop import drop_level_deg, pelvic_drop_signal, pelvis_source
 from gaitvision.measure.records import SIDES, StepRecord, StepTable
 from gaitvision.measure.registry import METRICS, keys_for_view
-from gaitvision.measure.step_values import ClipSignals, StepContext
+from gaitvision.measure.step_values import ClipSignals, FloatArray, StepContext
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate
 from gaitvision.track import LandmarkTrack
@@ -75,7 +75,7 @@ _FLAT_WINDOW = (0.4, 0.55)
 _LEG_PARTS = ("hip", "knee", "ankle", "heel", "foot_index")
 
 
-def _flat_foot_deg(raw_foot: np.ndarray, steps: Sequence[Step], side: str) -> float:
+def _flat_foot_deg(raw_foot: FloatArray, steps: Sequence[Step], side: str) -> float:
     """Median raw foot angle over the 40-55 % part of the foot's stances."""
     mids = []
     for st in steps:
@@ -90,7 +90,7 @@ def _flat_foot_deg(raw_foot: np.ndarray, steps: Sequence[Step], side: str) -> fl
 
 def _side_signals(track: LandmarkTrack, view: ViewEstimate, steps: Sequence[Step]) -> ClipSignals:
     direction = -1 if view.view == "side-left" else 1
-    per_side: dict[str, dict[str, np.ndarray]] = {}
+    per_side: dict[str, dict[str, FloatArray]] = {}
     flat: dict[str, float] = {}
     for side in SIDES:
         raw = foot_angle_raw_deg(track, side=side, direction=direction)
@@ -107,15 +107,15 @@ def _side_signals(track: LandmarkTrack, view: ViewEstimate, steps: Sequence[Step
     )
 
 
-def _stance_confidence(conf: np.ndarray, steps: Sequence[Step]) -> float:
+def _stance_confidence(conf: FloatArray, steps: Sequence[Step]) -> float:
     parts = [conf[s.ic_frame : s.to_frame + 1] for s in steps if s.to_frame >= 0]
     return float(np.nanmedian(np.concatenate(parts))) if parts else float("nan")
 
 
 def _image_pelvis(
-    pelvis: PelvisImageSeries, steps: Sequence[Step], time_s: np.ndarray, info: dict[str, Any], *,
+    pelvis: PelvisImageSeries, steps: Sequence[Step], time_s: FloatArray, info: dict[str, Any], *,
     cutoff_hz: float,
-) -> tuple[float, np.ndarray, np.ndarray] | None:
+) -> tuple[float, FloatArray, FloatArray] | None:
     """Level, levelled line and drop signal of the image pelvis line, or None (use the hips)."""
     src, info["source_reason"] = pelvis_source(pelvis, steps)
     info["source"] = src
@@ -145,7 +145,7 @@ def _frontal_signals(
     if image is not None:
         level, img_line, drop = image
         line = np.where(np.isfinite(img_line), img_line, line)
-    per_side: dict[str, dict[str, np.ndarray]] = {}
+    per_side: dict[str, dict[str, FloatArray]] = {}
     for side in SIDES:
         per_side[side] = {
             "fppa": knee_fppa_deg(track, side=side, hip_widening=hip_widening),
@@ -247,6 +247,10 @@ def _step_flags(ctx: StepContext, track: LandmarkTrack, values: dict[str, float 
     return reasons, low
 
 
+def _int_or_none(v: int | None) -> int | None:
+    return None if v is None else int(v)
+
+
 def _measure_step(ctx: StepContext, track: LandmarkTrack, keys: tuple[str, ...], *,
                   near: str | None, hip_widening: float) -> StepRecord:
     st = ctx.step
@@ -261,11 +265,11 @@ def _measure_step(ctx: StepContext, track: LandmarkTrack, keys: tuple[str, ...],
     fsa = values.get("foot_strike_angle_deg")
     has_to = ctx.has_to
     return StepRecord(
-        step=ctx.index + 1, side=st.side, ic_frame=st.ic_frame, ic_time_s=ctx.ic_time(),
-        to_frame=st.to_frame if has_to else None, to_time_s=ctx.to_time() if has_to else None,
-        midstance_frame=st.midstance_frame if st.midstance_frame >= 0 else None,
+        step=ctx.index + 1, side=st.side, ic_frame=int(st.ic_frame), ic_time_s=ctx.ic_time(),
+        to_frame=int(st.to_frame) if has_to else None, to_time_s=ctx.to_time() if has_to else None,
+        midstance_frame=int(st.midstance_frame) if st.midstance_frame >= 0 else None,
         ic_estimated=st.ic_estimated, values=values,
-        read_frames={m.key: frames[m.key] for m in METRICS if m.peak_frame_column and m.key in keys},
+        read_frames={m.key: _int_or_none(frames[m.key]) for m in METRICS if m.peak_frame_column and m.key in keys},
         foot_strike_pattern=str(classify_strike(fsa)) if fsa is not None else None,
         confidence="low" if low else "high", low_confidence_reason=", ".join(low) if low else None,
         excluded_reason="; ".join(reasons),
@@ -311,7 +315,8 @@ def _exclude_outlier_contact_times(steps: list[StepRecord]) -> list[StepRecord]:
             v = out[i].values["contact_time_s"]
             assert v is not None
             if abs(v - med) > OUTLIER_FRACTION * med:
-                out[i] = out[i].replace(excluded_reason=f"contact time {v:.2f} s far from this foot's median {med:.2f} s")
+                why = f"contact time {v:.2f} s far from this foot's median {med:.2f} s"
+                out[i] = out[i].replace(excluded_reason=why)
     return out
 
 

@@ -148,7 +148,7 @@ def _metric(m: MetricSpec, table: StepTable, *, fps: float, far: str | None, min
     """The metric's summary, or the reason it is not measurable."""
     if not m.measured:
         return m.not_measured_reason
-    sides = {side: v for side in SIDES
+    sides: dict[str, SideValue] = {side: v for side in SIDES
              if (v := _side_value(m, table, side, fps=fps, far=far, min_steps=min_steps)) is not None}
     if not sides:
         return f"fewer than {min_steps} steps with a value on either side"
@@ -249,7 +249,7 @@ def _cadence(table: StepTable, view: ViewEstimate, rhythm_period_s: float) -> tu
 
 
 def _check_enough_steps(table: StepTable, min_steps: int) -> dict[str, int]:
-    used = {s: len(table.of_side(s)) for s in SIDES}
+    used: dict[str, int] = {s: len(table.of_side(s)) for s in SIDES}
     if min(used.values()) < min_steps:
         detected = {s: len(table.of_side(s, used_only=False)) for s in SIDES}
         raise InsufficientDataError(

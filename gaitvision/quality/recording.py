@@ -88,7 +88,7 @@ def outside_mask(track: LandmarkTrack, *, margin_frac: float = 0.0) -> NDArray[n
     x, y = track.xy[..., 0], track.xy[..., 1]
     with np.errstate(invalid="ignore"):
         out = (x < mx) | (x > w - mx) | (y < my) | (y > h - my)
-    return out & np.isfinite(x) & np.isfinite(y)
+    return np.asarray(out & np.isfinite(x) & np.isfinite(y), dtype=np.bool_)
 
 
 def _edges(track: LandmarkTrack, cols: list[int], frames: NDArray[np.bool_]) -> list[str]:
@@ -137,6 +137,74 @@ class FramingCheck:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """Per body part: the frames it is outside the picture, that fraction, and the edges."""
+
+    frames: dict[str, NDArray[np.bool_]]
+    outside: dict[str, float]
+    edges: dict[str, list[str]]
+
+    def where(self, label: str) -> str:
+        edges = self.edges[label]
+        return f" ({' and '.join(edges)} edge{'s' if len(edges) > 1 else ''})" if edges else ""
+
+
+def _parts_outside(track: LandmarkTrack) -> _Parts:
+    out = outside_mask(track)
+    seen = np.isfinite(track.xy[..., 0]).any(axis=1)
+    n_seen = max(int(seen.sum()), 1)
+    parts = _Parts({}, {}, {})
+    for part in _PARTS:
+        for side in SIDES if "{s}" in _PARTS[part][0] else ("",):
+            label = _part_label(part, side) if side else part
+            cols = _cols(track, part, side or "left")
+            frames_out = out[:, cols].any(axis=1)
+            parts.frames[label] = frames_out
+            parts.outside[label] = float(frames_out[seen].sum() / n_seen)
+            parts.edges[label] = _edges(track, cols, frames_out) if frames_out.any() else []
+    return parts
+
+
+def _fraction_out(parts: _Parts, label: str, steps: list[dict[str, Any]], when: str) -> tuple[float, str]:
+    """Fraction of the steps (at IC or over stance) or of all frames with ``label`` outside."""
+    if when == "all" or not steps:
+        return parts.outside[label], "frames"
+    fo = parts.frames[label]
+    hits = []
+    for r in steps:
+        ic, to = r.get("ic_frame"), r.get("to_frame")
+        if ic is None:
+            continue
+        sl = slice(int(ic), int(ic) + 1) if when == "ic" or to is None else slice(int(ic), int(to) + 1)
+        hits.append(bool(fo[sl].any()))
+    return (float(np.mean(hits)), "steps") if hits else (parts.outside[label], "frames")
+
+
+def _metric_reasons(parts: _Parts, rows: list[dict[str, Any]] | None) -> tuple[
+        dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """``{metric: {side: reason}}`` for sides not measurable, and for low-confidence ones."""
+    used = [r for r in rows or [] if not r.get("excluded_reason")]
+    not_measurable: dict[str, dict[str, str]] = {}
+    low: dict[str, dict[str, str]] = {}
+    for key, (needed, when) in NEEDS.items():
+        for side in SIDES:
+            labels = [_part_label(p, side) if p in ("foot", "knee", "hip") else p for p in needed]
+            steps = [r for r in used if r.get("side") == side]
+            worst, worst_label, unit = 0.0, labels[0], "frames"
+            for label in labels:
+                frac, u = _fraction_out(parts, label, steps, when)
+                if frac > worst:
+                    worst, worst_label, unit = frac, label, u
+            if worst < LOW_FRACTION:
+                continue
+            moment = {"ic": " at initial contact", "stance": " during stance"}.get(when, "") if unit == "steps" else ""
+            reason = (f"the {worst_label} is outside the picture{parts.where(worst_label)}{moment} "
+                      f"in {100 * worst:.0f}% of the {unit}")
+            (not_measurable if worst >= DROP_FRACTION else low).setdefault(key, {})[side] = reason
+    return not_measurable, low
+
+
 def check_framing(
     track: LandmarkTrack, rows: list[dict[str, Any]] | None = None
 ) -> FramingCheck:
@@ -156,70 +224,24 @@ def check_framing(
     -------
     FramingCheck
     """
-    out = outside_mask(track)
-    seen = np.isfinite(track.xy[..., 0]).any(axis=1)
-    n_seen = max(int(seen.sum()), 1)
-    part_outside: dict[str, float] = {}
-    part_edges: dict[str, list[str]] = {}
-    part_frames: dict[str, NDArray[np.bool_]] = {}
-    for part in _PARTS:
-        for side in SIDES if "{s}" in _PARTS[part][0] else ("",):
-            label = _part_label(part, side) if side else part
-            cols = _cols(track, part, side or "left")
-            frames_out = out[:, cols].any(axis=1)
-            part_frames[label] = frames_out
-            part_outside[label] = float(frames_out[seen].sum() / n_seen)
-            part_edges[label] = _edges(track, cols, frames_out) if frames_out.any() else []
-
-    def where(label: str) -> str:
-        edges = part_edges[label]
-        return f" ({' and '.join(edges)} edge{'s' if len(edges) > 1 else ''})" if edges else ""
-
-    used = [r for r in rows or [] if not r.get("excluded_reason")]
-    not_measurable: dict[str, dict[str, str]] = {}
-    low: dict[str, dict[str, str]] = {}
-    for key, (parts, when) in NEEDS.items():
-        for side in SIDES:
-            labels = [_part_label(p, side) if p in ("foot", "knee", "hip") else p for p in parts]
-            steps = [r for r in used if r.get("side") == side]
-            worst, worst_label, unit = 0.0, labels[0], "frames"
-            for label in labels:
-                fo = part_frames[label]
-                if when != "all" and steps:
-                    hits = []
-                    for r in steps:
-                        ic = r.get("ic_frame")
-                        to = r.get("to_frame")
-                        if ic is None:
-                            continue
-                        sl = slice(int(ic), int(ic) + 1) if when == "ic" or to is None else slice(int(ic), int(to) + 1)
-                        hits.append(bool(fo[sl].any()))
-                    frac, u = (float(np.mean(hits)), "steps") if hits else (part_outside[label], "frames")
-                else:
-                    frac, u = part_outside[label], "frames"
-                if frac > worst:
-                    worst, worst_label, unit = frac, label, u
-            if worst < LOW_FRACTION:
-                continue
-            moment = {"ic": " at initial contact", "stance": " during stance"}.get(when, "") if unit == "steps" else ""
-            reason = (f"the {worst_label} is outside the picture{where(worst_label)}{moment} "
-                      f"in {100 * worst:.0f}% of the {unit}")
-            (not_measurable if worst >= DROP_FRACTION else low).setdefault(key, {})[side] = reason
+    parts = _parts_outside(track)
+    not_measurable, low = _metric_reasons(parts, rows)
+    part_outside = parts.outside
     feet = max(("left foot", "right foot"), key=lambda k: part_outside[k])
     cadence_reason = None
     if part_outside[feet] >= CADENCE_DROP_FRACTION:
-        cadence_reason = (f"the {feet} is outside the picture{where(feet)} in "
+        cadence_reason = (f"the {feet} is outside the picture{parts.where(feet)} in "
                           f"{100 * part_outside[feet]:.0f}% of the frames, so steps can be missed")
     warnings = []
-    bad = {k: v for k, v in part_outside.items() if v >= LOW_FRACTION}
+    bad = sorted(((k, v) for k, v in part_outside.items() if v >= LOW_FRACTION), key=lambda kv: -kv[1])
     if bad:
-        parts_txt = ", ".join(f"the {k}{where(k)} in {100 * v:.0f}%" for k, v in sorted(bad.items(), key=lambda kv: -kv[1]))
+        parts_txt = ", ".join(f"the {k}{parts.where(k)} in {100 * v:.0f}%" for k, v in bad)
         warnings.append(
             f"The runner is partly outside the picture: {parts_txt} of the frames. Values that need "
             "those parts are marked low confidence or not measurable. Re-film with the whole body, "
             "head to toe, in view and some margin around it."
         )
-    return FramingCheck(part_outside, part_edges, not_measurable, low, cadence_reason, warnings)
+    return FramingCheck(part_outside, parts.edges, not_measurable, low, cadence_reason, warnings)
 
 
 def apply_framing_to_steps(table: StepTable, check: FramingCheck) -> StepTable:

@@ -9,6 +9,7 @@ is written atomically.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from gaitvision.measure.corrections import Correction
     from gaitvision.measurement import Measurement
     from gaitvision.render.keyframes import FrameFilter
+    from gaitvision.report.curves import CycleCurve
 
 __all__ = ["ReportFiles", "face_blur_filter", "find_clip", "rebuild_report", "remeasure", "write_plots", "write_report"]
 
@@ -194,7 +196,6 @@ class _Plots:
 
 
 def _cycle_plots(out: _Plots, folder: AnalysisFolder, measurement: Measurement) -> None:
-    from gaitvision.report import plots
     from gaitvision.report.curves import cycle_curves
 
     curves = cycle_curves(measurement.signals, folder.rows, folder.summary.get("metrics") or {},
@@ -204,13 +205,17 @@ def _cycle_plots(out: _Plots, folder: AnalysisFolder, measurement: Measurement) 
                  f"{c.title}: mean (line) and ±1 SD (shade) over the strides, 0 % = the foot lands; "
                  "dashed lines mark the other foot landing and toe-off. " + c.note,
                  i < 2,  # the two-page handout has room for two curves
-                 lambda c=c: plots.plot_gait_cycle(c.strides, title=c.title, unit=c.unit,
-                                                   events_pct=c.events_pct, note=c.note,
-                                                   fade_swing=c.stance_only)[0])
+                 functools.partial(_cycle_figure, c))
+
+
+def _cycle_figure(c: CycleCurve) -> Any:
+    from gaitvision.report import plots
+
+    return plots.plot_gait_cycle(c.strides, title=c.title, unit=c.unit, events_pct=c.events_pct,
+                                 note=c.note, fade_swing=c.stance_only)[0]
 
 
 def _step_plots(out: _Plots, folder: AnalysisFolder) -> None:
-    from gaitvision.report import plots
 
     metrics = folder.summary.get("metrics") or {}
     bands = _bands()
@@ -228,9 +233,15 @@ def _step_plots(out: _Plots, folder: AnalysisFolder) -> None:
         out.draw(f"steps_{key}.png",
                  f"{info.name} for each step used (dashed: each side's median; hollow: low confidence)."
                  + (f" Shaded: {band.label} ({band.source})." if band else ""), False,
-                 lambda t=t, v=v, low=low, meds=meds, info=info, entry=entry, band=band: plots.plot_step_values(
-                     t, v, title=f"{info.name}, step by step", unit=unit_of(key, entry.get("unit")),
-                     low_confidence=low, medians=meds, band=band)[0])
+                 functools.partial(_step_figure, t, v, title=f"{info.name}, step by step",
+                                   unit=unit_of(key, entry.get("unit")), low_confidence=low, medians=meds,
+                                   band=band))
+
+
+def _step_figure(*args: Any, **kwargs: Any) -> Any:
+    from gaitvision.report import plots
+
+    return plots.plot_step_values(*args, **kwargs)[0]
 
 
 def _timing_plot(out: _Plots, folder: AnalysisFolder) -> None:

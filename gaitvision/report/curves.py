@@ -93,7 +93,7 @@ def normalise_strides(
     ``(n_strides, n_points)`` array.
     """
     out = np.full((len(starts), n_points), np.nan)
-    for i, (a, b) in enumerate(zip(starts, ends)):
+    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
         if b <= a:
             continue
         t = time_s[a : b + 1]
@@ -117,13 +117,13 @@ def _strides(rows: list[dict[str, Any]], side: str, time_s: NDArray[np.float64]
                  key=lambda r: r["ic_frame"])
     other = sorted(r["ic_frame"] for r in rows
                    if r.get("side") not in (side, None) and isinstance(r.get("ic_frame"), int))
-    pairs = [(a, b) for a, b in zip(own, own[1:]) if not a.get("excluded_reason")]
+    pairs = [(a, b) for a, b in zip(own, own[1:], strict=False) if not a.get("excluded_reason")]
     if not pairs:
         return [], [], []
     durs = np.array([time_s[b["ic_frame"]] - time_s[a["ic_frame"]] for a, b in pairs])
     med = float(np.median(durs))
     starts, ends, events = [], [], []
-    for (a, b), d in zip(pairs, durs):
+    for (a, b), d in zip(pairs, durs, strict=True):
         if not (0.6 * med <= d <= 1.4 * med):  # a missed step in between
             continue
         ia, ib = a["ic_frame"], b["ic_frame"]

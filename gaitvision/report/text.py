@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gaitvision.measure.registry import METRICS
+
 __all__ = [
     "CADENCE_CHANGE",
     "Finding",
@@ -39,54 +41,12 @@ class MetricInfo:
     decimals: int = 1
 
 
+#: The per-step metrics' names come from the registry; cadence and the
+#: strike pattern are clip-level and named here.
 _INFO: dict[str, MetricInfo] = {
-    "cadence_spm": MetricInfo(
-        "Cadence", "How many steps you take each minute.", "spm", 1),
-    "foot_strike_angle_deg": MetricInfo(
-        "Foot angle at landing",
-        "Angle of the foot to the belt as it lands, compared with the same foot flat on the "
-        "belt: positive means toes up (the heel lands first).", "deg"),
-    "foot_strike_pattern": MetricInfo(
-        "Landing pattern", "Which part of the foot touches the belt first.", ""),
-    "knee_flexion_ic_deg": MetricInfo(
-        "Knee bend at landing", "How bent the knee is at the moment the foot touches the belt "
-        "(0 = straight).", "deg"),
-    "knee_flexion_peak_stance_deg": MetricInfo(
-        "Most knee bend on the ground", "The most the knee bends while the foot is on the belt.",
-        "deg"),
-    "shank_angle_ic_deg": MetricInfo(
-        "Shin angle at landing", "How far the ankle is ahead of the knee as the foot lands; "
-        "a large positive value means reaching forward (overstriding).", "deg"),
-    "heel_to_hip_ic_pct_leg": MetricInfo(
-        "Foot landing ahead of the hips", "How far ahead of the hips the heel lands, as a share "
-        "of leg length.", "pct_leg"),
-    "trunk_lean_deg": MetricInfo(
-        "Forward lean of the upper body", "How much the upper body leans forward while the "
-        "foot is on the belt.", "deg"),
-    "vertical_oscillation_pct_leg": MetricInfo(
-        "Bounce", "How far the hips move up and down with each step, as a share of leg length.",
-        "pct_leg"),
-    "contact_time_s": MetricInfo(
-        "Ground contact time", "How long each foot stays on the belt.", "s", 3),
-    "flight_time_s": MetricInfo(
-        "Flight time", "How long both feet are off the belt between steps.", "s", 3),
-    "step_time_s": MetricInfo(
-        "Step time", "Time from one foot landing to the other foot landing.", "s", 3),
-    "duty_factor": MetricInfo(
-        "Duty factor", "Share of each stride that the foot spends on the belt.", "ratio", 2),
-    "knee_fppa_peak_deg": MetricInfo(
-        "Knee collapse (knee moving inward)",
-        "How far the knee moves inward from the line between hip and ankle while the foot is "
-        "on the belt. A 2D picture of hip and knee movement, not a 3D knee joint angle.", "deg"),
-    "pelvic_drop_peak_deg": MetricInfo(
-        "Hip drop", "How much the hip of the swinging leg drops while you stand on the other "
-        "leg.", "deg"),
-    "hip_adduction_peak_deg": MetricInfo(
-        "Thigh moving inward (hip adduction)", "How far the thigh angles inward relative to the "
-        "pelvis while the foot is on the belt (2D).", "deg"),
-    "step_width_pct_hip": MetricInfo(
-        "Step width", "Side-to-side distance between successive footprints, as a share of hip "
-        "width; negative means the feet cross the midline.", "pct_hip"),
+    "cadence_spm": MetricInfo("Cadence", "How many steps you take each minute.", "spm", 1),
+    "foot_strike_pattern": MetricInfo("Landing pattern", "Which part of the foot touches the belt first.", ""),
+    **{m.key: MetricInfo(m.label, m.plain, m.report_unit, m.decimals) for m in METRICS},
 }
 
 _SUFFIX_UNITS = (

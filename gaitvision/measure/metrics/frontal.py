@@ -52,4 +52,4 @@ def hip_adduction_deg(
         pelvis_line_deg = np.degrees(np.arctan2(right[:, 1] - left[:, 1], np.abs(right[:, 0] - left[:, 0])))
     # drop of the contralateral side relative to this stance side
     drop = pelvis_line_deg if side == "left" else -pelvis_line_deg
-    return femoral + drop
+    return np.asarray(femoral + drop, dtype=np.float64)

@@ -29,7 +29,7 @@ def interior_angle_deg(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> NDArray[np.f
     v = c - b
     cross = u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
     dot = (u * v).sum(axis=-1)
-    return np.degrees(np.arctan2(np.abs(cross), dot))
+    return np.asarray(np.degrees(np.arctan2(np.abs(cross), dot)), dtype=np.float64)
 
 
 def signed_offset_from_line(
@@ -46,7 +46,7 @@ def signed_offset_from_line(
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(dy != 0, (p[..., 1] - a[..., 1]) / dy, np.nan)
     x_line = a[..., 0] + (b[..., 0] - a[..., 0]) * frac
-    return p[..., 0] - x_line
+    return np.asarray(p[..., 0] - x_line, dtype=np.float64)
 
 
 def vertical_angle_deg(
@@ -62,7 +62,7 @@ def vertical_angle_deg(
     fwd = np.asarray(forward, dtype=np.float64)
     dx = (bottom[..., 0] - top[..., 0]) * fwd
     dy = bottom[..., 1] - top[..., 1]
-    return np.degrees(np.arctan2(dx, dy))
+    return np.asarray(np.degrees(np.arctan2(dx, dy)), dtype=np.float64)
 
 
 def line_tilt_deg(
@@ -78,4 +78,4 @@ def line_tilt_deg(
     fwd = np.asarray(forward, dtype=np.float64)
     dx = (front[..., 0] - rear[..., 0]) * fwd
     dy = rear[..., 1] - front[..., 1]
-    return np.degrees(np.arctan2(dy, dx))
+    return np.asarray(np.degrees(np.arctan2(dy, dx)), dtype=np.float64)

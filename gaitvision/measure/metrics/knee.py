@@ -78,4 +78,4 @@ def knee_fppa_deg(
     medial = np.sign(other_hip[:, 0] - hip[:, 0])
     offset = signed_offset_from_line(knee, hip, ankle)
     sign = np.sign(offset * medial)
-    return magnitude * sign
+    return np.asarray(magnitude * sign, dtype=np.float64)

@@ -21,7 +21,8 @@ def pelvis_line_deg(track: LandmarkTrack) -> NDArray[np.float64]:
     """
     left = track.landmark("left_hip")
     right = track.landmark("right_hip")
-    return np.degrees(np.arctan2(right[:, 1] - left[:, 1], np.abs(right[:, 0] - left[:, 0])))
+    angle = np.degrees(np.arctan2(right[:, 1] - left[:, 1], np.abs(right[:, 0] - left[:, 0])))
+    return np.asarray(angle, dtype=np.float64)
 
 
 def pelvic_drop_deg(

@@ -65,7 +65,8 @@ def heel_to_hip_px(track: LandmarkTrack, *, side: Side, direction: int) -> NDArr
 
     ``(x_heel - x_MH) * direction`` (metrics.md §2.5, foot-to-COM distance).
     """
-    return (track.landmark(f"{side}_heel")[:, 0] - mid_hip(track)[:, 0]) * direction
+    ahead = (track.landmark(f"{side}_heel")[:, 0] - mid_hip(track)[:, 0]) * direction
+    return np.asarray(ahead, dtype=np.float64)
 
 
 def trunk_lean_deg(track: LandmarkTrack, *, direction: int) -> NDArray[np.float64]:
@@ -78,4 +79,5 @@ def trunk_lean_deg(track: LandmarkTrack, *, direction: int) -> NDArray[np.float6
     Teng & Powers 2014, JOSPT (self-selected 7.3 +/- 3.6 deg at 3.4 m/s).
     """
     ms, mh = mid_shoulder(track), mid_hip(track)
-    return np.degrees(np.arctan2((ms[:, 0] - mh[:, 0]) * direction, mh[:, 1] - ms[:, 1]))
+    lean = np.degrees(np.arctan2((ms[:, 0] - mh[:, 0]) * direction, mh[:, 1] - ms[:, 1]))
+    return np.asarray(lean, dtype=np.float64)
