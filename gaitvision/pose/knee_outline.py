@@ -6,9 +6,10 @@ a frontal view that point lies on the middle of the leg's outline at knee
 height. MediaPipe's knee landmark does not: on the rendered runners with
 exact truth it sat up to 5 px to the side of the true knee centre, lateral
 on one body and medial on the other, which alone moved the FPPA by up to 4
-degrees (about 1 degree per px on these 720x1280 renders). The outline comes from MediaPipe Pose's own person segmentation
-mask (``enable_segmentation``), computed in the same pose pass; it changes
-none of the landmarks.
+degrees (about 1 degree per px on these 720x1280 renders). The outline
+comes from MediaPipe Pose's own person segmentation mask
+(``enable_segmentation``), computed in the same pose pass; it changes none
+of the landmarks.
 
 The refined point keeps MediaPipe's knee height (the row) and takes the
 middle of the leg's outline on a band of rows around it. It is left out
@@ -29,6 +30,8 @@ frame size. ``--no-knee-outline`` turns it off.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -46,7 +49,7 @@ _MAX_SHIFT = 0.2  # furthest the outline middle may be from MediaPipe's knee, in
 _MIN_ROWS = 0.6  # fraction of the band's rows that must give a width in range
 
 
-def _edge(row: NDArray[np.floating], inside: int, outside: int) -> float:
+def _edge(row: NDArray[np.floating[Any]], inside: int, outside: int) -> float:
     """Sub-pixel position where the mask crosses 0.5 between two neighbouring columns."""
     a, b = float(row[outside]), float(row[inside])
     if b == a:
@@ -54,7 +57,7 @@ def _edge(row: NDArray[np.floating], inside: int, outside: int) -> float:
     return outside + (0.5 - a) / (b - a) * (inside - outside)
 
 
-def _row_middle(row: NDArray[np.floating], x: float, reach: int) -> tuple[float, float]:
+def _row_middle(row: NDArray[np.floating[Any]], x: float, reach: int) -> tuple[float, float]:
     """Middle and width of the run of mask >= 0.5 that holds (or is nearest to) column ``x``."""
     n = row.shape[0]
     xi = int(round(x))
@@ -78,7 +81,7 @@ def _row_middle(row: NDArray[np.floating], x: float, reach: int) -> tuple[float,
 
 
 def knee_outline_x(
-    mask: NDArray[np.floating], knee_xy: NDArray[np.floating], hip_xy: NDArray[np.floating]
+    mask: NDArray[np.floating[Any]], knee_xy: NDArray[np.floating[Any]], hip_xy: NDArray[np.floating[Any]]
 ) -> float:
     """The middle of the leg's outline at the knee's height, in pixels (NaN if not measurable).
 
@@ -134,7 +137,7 @@ def use_knee_outline(track: LandmarkTrack) -> tuple[LandmarkTrack, float]:
         return track, 0.0
     xy = track.xy.copy()
     moved = seen = 0
-    for side, name in zip(("left", "right"), OUTLINE_NAMES):
+    for side, name in zip(("left", "right"), OUTLINE_NAMES, strict=True):
         k = track.landmark_names.index(f"{side}_knee")
         o = track.landmark_names.index(name)
         ok = np.isfinite(xy[:, o, 0]) & np.isfinite(xy[:, k, 0])

@@ -14,6 +14,7 @@ from gaitvision.track import LandmarkTrack
 __all__ = ["ViewEstimate", "View", "classify_view", "resolve_view"]
 
 View = Literal["side-left", "side-right", "rear", "front"]
+Facing = Literal["left", "right", "toward", "away"]
 VIEWS: tuple[str, ...] = ("side-left", "side-right", "rear", "front")
 
 #: Shoulder-plus-hip width over torso length below which a clip is a side
@@ -26,7 +27,7 @@ class ViewEstimate:
     """The view of a clip and the evidence for it."""
 
     view: View
-    facing: Literal["left", "right", "toward", "away"]
+    facing: Facing
     near_side: Literal["left", "right"] | None
     width_ratio: float
     facing_score: float
@@ -95,6 +96,14 @@ def resolve_view(track: LandmarkTrack, view: str = "auto") -> ViewEstimate:
     est = classify_view(track)
     if view == "auto":
         return est
-    facing = {"side-left": "left", "side-right": "right", "rear": "away", "front": "toward"}[view]
-    near = {"side-left": "left", "side-right": "right"}.get(view)
-    return dataclasses.replace(est, view=view, facing=facing, near_side=near)  # type: ignore[arg-type]
+    set_view, facing = _SET_VIEWS[view]
+    return dataclasses.replace(est, view=set_view, facing=facing, near_side=_NEAR_SIDES.get(view))
+
+
+#: A view set by the user -> (the view, the runner's facing).
+_SET_VIEWS: dict[str, tuple[View, Facing]] = {
+    "side-left": ("side-left", "left"), "side-right": ("side-right", "right"),
+    "rear": ("rear", "away"), "front": ("front", "toward"),
+}
+#: The near leg of a set side view.
+_NEAR_SIDES: dict[str, Literal["left", "right"]] = {"side-left": "left", "side-right": "right"}

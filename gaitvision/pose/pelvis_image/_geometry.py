@@ -11,7 +11,9 @@ from numpy.typing import NDArray
 from gaitvision.track import LandmarkTrack
 
 
-def _to_pelvis_deg(slope_deg: NDArray[np.float64] | float, right_is_image_right: bool):
+def _to_pelvis_deg(
+    slope_deg: NDArray[np.float64] | float, right_is_image_right: bool
+) -> NDArray[np.float64] | float:
     """Convert an image slope angle (``atan(dy/dx)``, x right, y down) to the
     pelvis convention (positive = runner's right side lower)."""
     return slope_deg if right_is_image_right else -np.asarray(slope_deg)

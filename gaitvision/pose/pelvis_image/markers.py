@@ -19,6 +19,9 @@ from numpy.typing import NDArray
 #: from blue/black/grey clothing and from treadmill colours.
 MARKER_GREEN_HSV = ((85.0, 160.0), (0.40, 1.0), (0.25, 1.0))
 
+#: A colour as an HSV box ``((hue_lo, hue_hi), (sat_lo, sat_hi), (val_lo, val_hi))``.
+HSVBox = tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
+
 
 @dataclass(frozen=True)
 class MarkerDetection:
@@ -34,14 +37,14 @@ class MarkerDetection:
     score: float
 
 
-def _marker_membership(rgb: NDArray[np.uint8], hsv_box) -> NDArray[np.float32]:
+def _marker_membership(rgb: NDArray[np.uint8], hsv_box: HSVBox) -> NDArray[np.float32]:
     """Soft colour membership in [0, 1] of each pixel to an HSV box.
 
     Hue in degrees (a range such as ``(330, 20)`` wraps through red),
     saturation and value in 0-1; the box edges are soft (8 deg, 0.08).
     """
     (h_lo, h_hi), (s_lo, s_hi), (v_lo, v_hi) = hsv_box
-    hsv = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)
+    hsv = np.asarray(cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV), dtype=np.float32)
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     soft_h, soft_s = 8.0, 0.08
     # signed circular distances inside the hue range (a range may wrap past 360, e.g. red)
@@ -53,7 +56,9 @@ def _marker_membership(rgb: NDArray[np.uint8], hsv_box) -> NDArray[np.float32]:
     return (mh * ms * mv).astype(np.float32)
 
 
-def _pelvis_box(pts: NDArray[np.float64], shape: tuple[int, ...], top: float, bottom: float, half_w: float):
+def _pelvis_box(
+    pts: NDArray[np.float64], shape: tuple[int, ...], top: float, bottom: float, half_w: float
+) -> tuple[int, int, int, int] | None:
     """Pixel box (x0, y0, x1, y1) of the pelvis region, or None."""
     hip_mid = pts[:2].mean(axis=0)
     sh_mid = pts[2:].mean(axis=0)
@@ -119,7 +124,7 @@ def detect_markers(
     right_hip_xy: Sequence[float],
     left_shoulder_xy: Sequence[float],
     right_shoulder_xy: Sequence[float],
-    hsv_box: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = MARKER_GREEN_HSV,
+    hsv_box: HSVBox = MARKER_GREEN_HSV,
     min_area_px: float = 4.0,
 ) -> list[MarkerDetection]:
     """Find coloured tape dots in the pelvis region of one frame.
@@ -153,17 +158,31 @@ def detect_markers(
     box = _pelvis_box(pts, image.shape, 0.4, 1.25, 1.1)
     if box is None:
         return []
+    torso = float(np.linalg.norm(pts[:2].mean(0) - pts[2:].mean(0)))
+    out = _dots(image, box, hsv_box, min_area_px=min_area_px, max_area_px=(0.25 * torso) ** 2)
+    out.sort(key=lambda d: -d.score)
+    return out
+
+
+def _dots(
+    image: NDArray[np.uint8],
+    box: tuple[int, int, int, int],
+    hsv_box: HSVBox,
+    *,
+    min_area_px: float,
+    max_area_px: float,
+) -> list[MarkerDetection]:
+    """The dot-shaped blobs of the marker colour inside ``box``, in image pixels."""
     x0, y0, x1, y1 = box
     patch = image[y0:y1, x0:x1]
     m = _marker_membership(patch, hsv_box)
     luma = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((m > 0.5).astype(np.uint8), connectivity=8)
-    torso = float(np.linalg.norm(pts[:2].mean(0) - pts[2:].mean(0)))
-    max_area = (0.25 * torso) ** 2
+    n, labels_cv, stats, _ = cv2.connectedComponentsWithStats((m > 0.5).astype(np.uint8), connectivity=8)
+    labels = np.asarray(labels_cv, dtype=np.int32)  # CV_32S labels
     out: list[MarkerDetection] = []
     for k in range(1, n):
         bx, by, bw, bh, area = stats[k]
-        if area < min_area_px or area > max_area:
+        if area < min_area_px or area > max_area_px:
             continue
         if max(bw, bh) > 3 * min(bw, bh) + 2:  # a stripe, not a dot
             continue
@@ -176,5 +195,4 @@ def detect_markers(
                 score=float(m[labels == k].sum()),
             )
         )
-    out.sort(key=lambda d: -d.score)
     return out

@@ -7,19 +7,23 @@ or by decoding a video once (:func:`measure_pelvis_video`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gaitvision.pose.pelvis_image._geometry import _right_is_image_right, _to_pelvis_deg
-from gaitvision.pose.pelvis_image.markers import MARKER_GREEN_HSV, MarkerDetection, detect_markers
+from gaitvision.pose.pelvis_image.markers import MARKER_GREEN_HSV, HSVBox, MarkerDetection, detect_markers
 from gaitvision.pose.pelvis_image.roll import estimate_roll_deg
 from gaitvision.pose.pelvis_image.series import marker_line_series, waistband_line_series
 from gaitvision.pose.pelvis_image.waistband import WaistbandCandidate, waistband_candidates
 from gaitvision.track import LandmarkTrack
+
+if TYPE_CHECKING:  # the video reader (PyAV) is imported only where a clip is decoded
+    from gaitvision.io.video import Frame
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +97,7 @@ class PelvisImageSeries:
         """Per-frame confidence of one source."""
         return self.marker_confidence if source == "markers" else self.waistband_confidence
 
-    def to_arrays(self) -> dict[str, NDArray]:
+    def to_arrays(self) -> dict[str, NDArray[Any]]:
         """Arrays for ``np.savez`` (e.g. ``pelvis.npz`` beside ``track.npz``)."""
         return {
             "format": np.array("gaitvision.pelvis_image/1"),
@@ -112,7 +116,7 @@ class PelvisImageSeries:
         }
 
     @classmethod
-    def from_arrays(cls, arrays) -> PelvisImageSeries:
+    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]]) -> PelvisImageSeries:
         """Rebuild from :meth:`to_arrays` output (or an ``np.load`` result)."""
         fmt = str(arrays["format"]) if "format" in arrays else ""
         if fmt != "gaitvision.pelvis_image/1":
@@ -132,7 +136,7 @@ class PelvisImageSeries:
         )
 
 
-def _runner_box(xy: NDArray[np.float64], margin: float = 0.15):
+def _runner_box(xy: NDArray[np.float64], margin: float = 0.15) -> tuple[float, float, float, float] | None:
     p = xy[np.isfinite(xy).all(axis=1)]
     if p.shape[0] < 4:
         return None
@@ -142,11 +146,11 @@ def _runner_box(xy: NDArray[np.float64], margin: float = 0.15):
 
 
 def measure_pelvis_frames(
-    frames: Iterable,
+    frames: Iterable[Frame],
     track: LandmarkTrack,
     *,
     markers: bool = True,
-    marker_hsv: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = MARKER_GREEN_HSV,
+    marker_hsv: HSVBox = MARKER_GREEN_HSV,
     roll_every_s: float = 0.5,
     progress: Callable[[int], None] | None = None,
 ) -> PelvisImageSeries:
@@ -173,16 +177,31 @@ def measure_pelvis_frames(
     -------
     PelvisImageSeries
     """
-    n = track.n_frames
     names = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
     pts = np.stack([track.landmark(k) for k in names], axis=1)  # (n, 4, 2)
+    wb, mk, rolls = _scan_frames(frames, track, pts, markers=markers, marker_hsv=marker_hsv,
+                                 roll_every_s=roll_every_s, progress=progress)
     hip_w = np.linalg.norm(pts[:, 1] - pts[:, 0], axis=1)
+    return _series(track, wb, mk, rolls, hip_w)
+
+
+def _scan_frames(
+    frames: Iterable[Frame],
+    track: LandmarkTrack,
+    pts: NDArray[np.float64],
+    *,
+    markers: bool,
+    marker_hsv: HSVBox,
+    roll_every_s: float,
+    progress: Callable[[int], None] | None,
+) -> tuple[list[list[WaistbandCandidate]], list[list[MarkerDetection]], list[tuple[float, float]]]:
+    """Per track frame, the waistband candidates and marker blobs; the roll samples (roll, support)."""
+    n = track.n_frames
     wb: list[list[WaistbandCandidate]] = [[] for _ in range(n)]
     mk: list[list[MarkerDetection]] = [[] for _ in range(n)]
     rolls: list[tuple[float, float]] = []
     next_roll_t = -np.inf
-    done = 0
-    for fr in frames:
+    for done, fr in enumerate(frames, start=1):
         i = fr.index
         if i >= n:
             logger.warning("Video has more frames than the track (%d); extra frames ignored.", n)
@@ -200,9 +219,19 @@ def measure_pelvis_frames(
             if np.isfinite(r):
                 rolls.append((r, sup))
             next_roll_t = fr.time_s + roll_every_s
-        done += 1
         if progress is not None:
             progress(done)
+    return wb, mk, rolls
+
+
+def _series(
+    track: LandmarkTrack,
+    wb: list[list[WaistbandCandidate]],
+    mk: list[list[MarkerDetection]],
+    rolls: list[tuple[float, float]],
+    hip_w: NDArray[np.float64],
+) -> PelvisImageSeries:
+    """The clip's series from the per-frame findings (pelvis convention, runner's left marker first)."""
     slope_w, conf_w, pos_w, centre_w = waistband_line_series(wb, track.time_s)
     slope_m, conf_m, xy_m = marker_line_series(mk, track.time_s, hip_width_px=hip_w)
     r2i = _right_is_image_right(track)
@@ -227,7 +256,7 @@ def measure_pelvis_frames(
     )
 
 
-def measure_pelvis_video(path, track: LandmarkTrack, **kwargs) -> PelvisImageSeries:
+def measure_pelvis_video(path: str | os.PathLike[str], track: LandmarkTrack, **kwargs: Any) -> PelvisImageSeries:
     """Decode a clip once (no pose model) and run :func:`measure_pelvis_frames`.
 
     About 8-10 ms per frame on top of decoding (a quarter of the pose

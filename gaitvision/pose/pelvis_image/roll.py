@@ -60,12 +60,23 @@ def estimate_roll_deg(
     Detector", Image Processing On Line 2:35-55.
     """
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    h, w = gray.shape
-    diag = float(np.hypot(h, w))
-    lsd = cv2.createLineSegmentDetector()
-    segs = lsd.detect(gray)[0]
+    segs = cv2.createLineSegmentDetector().detect(gray)[0]
     if segs is None:
         return float("nan"), 0.0
+    h, w = gray.shape
+    diag = float(np.hypot(h, w))
+    vote, length, use = _votes(np.asarray(segs), diag, exclude_box, max_roll_deg, min_length_frac)
+    return _median_vote(vote[use], length[use], diag)
+
+
+def _votes(
+    segs: NDArray[np.float32],
+    diag: float,
+    exclude_box: tuple[float, float, float, float] | None,
+    max_roll_deg: float,
+    min_length_frac: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Each LSD segment's roll vote (deg), its length (px) and whether it votes."""
     s = segs.reshape(-1, 4).astype(np.float64)
     x_a, y_a, x_b, y_b = s.T
     length = np.hypot(x_b - x_a, y_b - y_a)
@@ -80,10 +91,13 @@ def estimate_roll_deg(
     horiz = np.abs(theta) <= max_roll_deg
     vert = np.abs(theta) >= 90.0 - max_roll_deg
     vote = np.where(horiz, theta, theta - 90.0 * np.sign(theta))
-    use = keep & (horiz | vert)
-    if not use.any():
+    return vote, length, keep & (horiz | vert)
+
+
+def _median_vote(v: NDArray[np.float64], wt: NDArray[np.float64], diag: float) -> tuple[float, float]:
+    """Length-weighted median of the votes and its support (NaN, 0 without votes)."""
+    if v.size == 0:
         return float("nan"), 0.0
-    v, wt = vote[use], length[use]
     order = np.argsort(v)
     cw = np.cumsum(wt[order])
     roll = float(v[order][np.searchsorted(cw, 0.5 * cw[-1])])

@@ -59,15 +59,9 @@ def waistband_line_series(
     conf = np.zeros(n)
     pos = np.full(n, np.nan)
     centre = np.full((n, 2), np.nan)
-    best = [(c[0].position, c[0].score) for c in candidates if c and c[0].confidence >= 0.5]
-    if not best:
-        best = [(c[0].position, c[0].score) for c in candidates if c]
-    if not best:
+    ref = _reference_position(candidates)
+    if ref is None:
         return slope, conf, pos, centre
-    p, wt = np.array(best).T
-    order = np.argsort(p)
-    cw = np.cumsum(wt[order])
-    ref = float(p[order][np.searchsorted(cw, 0.5 * cw[-1])])
     for i, cands in enumerate(candidates):
         if not cands:
             continue
@@ -79,6 +73,19 @@ def waistband_line_series(
         centre[i] = cands[k].centre_xy
     conf = _hampel_downweight(slope, conf, time_s, half_window_s=spike_window_s)
     return slope, conf, pos, centre
+
+
+def _reference_position(candidates: Sequence[Sequence[WaistbandCandidate]]) -> float | None:
+    """Score-weighted median position of the frames' best candidates (the confident ones if any)."""
+    best = [(c[0].position, c[0].score) for c in candidates if c and c[0].confidence >= 0.5]
+    if not best:
+        best = [(c[0].position, c[0].score) for c in candidates if c]
+    if not best:
+        return None
+    p, wt = np.array(best).T
+    order = np.argsort(p)
+    cw = np.cumsum(wt[order])
+    return float(p[order][np.searchsorted(cw, 0.5 * cw[-1])])
 
 
 def _hampel_downweight(
@@ -150,29 +157,10 @@ def marker_line_series(
     gaps = np.full(n, np.nan)
     for i, dets in enumerate(detections):
         hw = hip_width_px[i] if i < hip_width_px.size and np.isfinite(hip_width_px[i]) else np.nan
-        best = None
-        for a in range(len(dets)):
-            for b in range(a + 1, len(dets)):
-                p, q = dets[a], dets[b]
-                if p.x > q.x:
-                    p, q = q, p
-                dx, dy = q.x - p.x, q.y - p.y
-                if np.isfinite(hw) and not (0.3 * hw <= dx <= 2.5 * hw):
-                    continue
-                if abs(np.degrees(np.arctan2(dy, dx))) > 30:
-                    continue
-                ratio = max(p.area_px, q.area_px) / max(1.0, min(p.area_px, q.area_px))
-                if ratio > 3:
-                    continue
-                pair = np.array([[p.x, p.y], [q.x, q.y]])
-                key = p.score + q.score
-                if prev is not None:
-                    key -= 0.05 * float(np.abs(pair - prev).sum())
-                if best is None or key > best[0]:
-                    best = (key, pair, ratio)
+        best = _best_pair(dets, hw, prev)
         if best is None:
             continue
-        _, pair, ratio = best
+        pair, ratio = best
         xy[i] = pair
         d = pair[1] - pair[0]
         slope[i] = float(np.degrees(np.arctan2(d[1], d[0])))
@@ -185,3 +173,33 @@ def marker_line_series(
         conf = np.where(np.isfinite(dev), conf * np.clip(1.0 - (dev - 0.15) / 0.15, 0.0, 1.0), conf)
     conf = _hampel_downweight(slope, conf, time_s, half_window_s=spike_window_s)
     return slope, conf, xy
+
+
+def _best_pair(
+    dets: Sequence[MarkerDetection], hw: float, prev: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], float] | None:
+    """The plausible pair with the largest summed score (nearest ``prev`` counts), image-left first.
+
+    Returns the ``(2, 2)`` centres and the pair's area ratio, or None.
+    """
+    best = None
+    for a in range(len(dets)):
+        for b in range(a + 1, len(dets)):
+            p, q = dets[a], dets[b]
+            if p.x > q.x:
+                p, q = q, p
+            dx, dy = q.x - p.x, q.y - p.y
+            if np.isfinite(hw) and not (0.3 * hw <= dx <= 2.5 * hw):
+                continue
+            if abs(np.degrees(np.arctan2(dy, dx))) > 30:
+                continue
+            ratio = max(p.area_px, q.area_px) / max(1.0, min(p.area_px, q.area_px))
+            if ratio > 3:
+                continue
+            pair = np.array([[p.x, p.y], [q.x, q.y]])
+            key = p.score + q.score
+            if prev is not None:
+                key -= 0.05 * float(np.abs(pair - prev).sum())
+            if best is None or key > best[0]:
+                best = (key, pair, ratio)
+    return None if best is None else (best[1], best[2])

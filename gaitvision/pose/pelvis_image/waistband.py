@@ -41,7 +41,9 @@ class WaistbandCandidate:
     extent_px: float = 0.0
 
 
-def _column_peaks(strength: NDArray[np.float32], k: int, floor: float):
+def _column_peaks(
+    strength: NDArray[np.float32], k: int, floor: float
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float32]]:
     """Up to ``k`` local maxima per column of ``strength`` (rows x cols).
 
     Returns flat arrays ``(row_subpixel, col, value)``.
@@ -246,15 +248,41 @@ def waistband_candidates(
     The points near the line are then removed and the next edge sought.
     """
     pts = np.array([left_hip_xy, right_hip_xy, left_shoulder_xy, right_shoulder_xy], dtype=float)
+    strip = _waist_strip(image, pts)
+    return [] if strip is None else _trace_edges(strip, max_candidates, seed)
+
+
+@dataclass(frozen=True)
+class _Strip:
+    """The waist region of one frame, in strip pixels (the image cut to rows ``y0p:``, columns ``x0w:``)."""
+
+    img: NDArray[np.float32]  # Gaussian-smoothed RGB
+    strength: NDArray[np.float32]  # vertical colour-edge strength
+    xs: NDArray[np.float64]  # edge points in the central columns (strip x, sub-pixel y, strength)
+    ys: NDArray[np.float64]
+    ws: NDArray[np.float64]
+    n_cols: int  # number of central columns
+    xm_hip: float  # column of MediaPipe's mid-hip
+    x0w: int
+    y0p: int
+    hip_y: float  # image row of MediaPipe's mid-hip
+    torso: float  # px
+    scale: float  # torso / 160 (1.0 on a 720x1280 full-body rear view)
+    tol: float  # RANSAC inlier distance, px
+    offset: int  # rows above and below an edge where its colours are read
+
+
+def _waist_strip(image: NDArray[np.uint8], pts: NDArray[np.float64]) -> _Strip | None:
+    """The waist region placed from the hips and shoulders ``pts`` (4, 2), with its edge points, or None."""
     if pts.shape != (4, 2) or not np.isfinite(pts).all():
-        return []
+        return None
     hip_mid = pts[:2].mean(axis=0)
     sh_mid = pts[2:].mean(axis=0)
     torso = float(np.linalg.norm(hip_mid - sh_mid))
     hip_w = float(np.linalg.norm(pts[1] - pts[0]))
     h_img, w_img = image.shape[:2]
     if torso < 20 or hip_w < 0.15 * torso:
-        return []
+        return None
     scale = torso / 160.0  # 1.0 on a 720x1280 full-body rear view
     y0 = int(np.floor(sh_mid[1] + _ROI_TOP * torso))
     y1 = int(np.ceil(sh_mid[1] + _ROI_BOTTOM * torso))
@@ -267,100 +295,153 @@ def waistband_candidates(
     x0 = max(x0w, int(np.floor(hip_mid[0] - half)))
     x1 = min(x1w, int(np.ceil(hip_mid[0] + half)))
     if y1p - y0p < 10 or x1 - x0 < 10:
-        return []
-    img = image[y0p:y1p, x0w:x1w].astype(np.float32)
+        return None
+    img, strength, peaks = _edge_points(image[y0p:y1p, x0w:x1w], scale, (y0 - y0p, y1 - y0p), (x0 - x0w, x1 - x0w))
+    if peaks is None:
+        return None
+    r, c, v = peaks
+    return _Strip(img=img, strength=strength, xs=c.astype(np.float64) + float(x0 - x0w), ys=r, ws=v.astype(float),
+                  n_cols=x1 - x0, xm_hip=hip_mid[0] - x0w, x0w=x0w, y0p=y0p, hip_y=hip_mid[1], torso=torso,
+                  scale=scale, tol=1.5 * max(1.0, scale), offset=int(round(max(2.0, 2.5 * scale))))
+
+
+def _edge_points(
+    patch: NDArray[np.uint8], scale: float, band_rows: tuple[int, int], central_cols: tuple[int, int]
+) -> tuple[NDArray[np.float32], NDArray[np.float32],
+           tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float32]] | None]:
+    """Smoothed colours and edge strength of ``patch``; the edge points of its central band (None if < 6).
+
+    Edge points are the 4 strongest local maxima per column of the strength
+    in rows ``band_rows`` and columns ``central_cols`` (patch pixels), as
+    ``(row_subpixel, central column, strength)``.
+    """
     sigma = max(0.8, 1.0 * scale)
-    img = cv2.GaussianBlur(img, (0, 0), sigmaX=0.5 * sigma, sigmaY=sigma)
+    img = np.asarray(cv2.GaussianBlur(patch.astype(np.float32), (0, 0), sigmaX=0.5 * sigma, sigmaY=sigma),
+                     dtype=np.float32)
     gy = np.zeros_like(img)
     gy[1:-1] = 0.5 * (img[2:] - img[:-2])
     strength = np.sqrt((gy**2).sum(axis=2))
     band = np.zeros(strength.shape[0], dtype=bool)
-    band[max(0, y0 - y0p) : y1 - y0p] = True
-    central = strength[:, x0 - x0w : x1 - x0w]
+    band[max(0, band_rows[0]) : band_rows[1]] = True
+    central = strength[:, central_cols[0] : central_cols[1]]
     central_b = np.where(band[:, None], central, 0.0).astype(np.float32)
     floor = max(3.0, 0.15 * float(central_b.max()))
     r, c, v = _column_peaks(central_b, k=4, floor=floor)
-    if r.size < 6:
-        return []
-    xs = c.astype(float) + (x0 - x0w)  # strip coordinates
-    ys = r
-    ws = v.astype(float)
-    n_cols = x1 - x0
+    return img, strength, ((r, c, v) if r.size >= 6 else None)
+
+
+def _trace_edges(strip: _Strip, max_candidates: int, seed: int) -> list[WaistbandCandidate]:
+    """Up to ``max_candidates`` edges, strongest first: seed a line, fit it, remove its points, repeat."""
+    xs, ys, ws = strip.xs, strip.ys, strip.ws
     rng = np.random.default_rng(seed)
     out: list[WaistbandCandidate] = []
     remaining = np.ones(xs.size, dtype=bool)
-    tol = 1.5 * max(1.0, scale)
-    offset = int(round(max(2.0, 2.5 * scale)))
-    xm_hip = hip_mid[0] - x0w
     for _ in range(max_candidates):
         idx = np.flatnonzero(remaining)
         fit = _ransac_line(
-            xs[idx], ys[idx], ws[idx], tol=tol, min_dx=0.3 * n_cols, n_hyp=300, rng=rng
+            xs[idx], ys[idx], ws[idx], tol=strip.tol, min_dx=0.3 * strip.n_cols, n_hyp=300, rng=rng
         )
         if fit is None:
             break
         a, b, inl = fit
         sel = idx[inl]
         remaining[sel] = False
-        if np.unique(xs[sel]).size < 0.15 * n_cols:
+        if np.unique(xs[sel]).size < 0.15 * strip.n_cols:
             break
-        coef, _, wt = _irls_poly(xs[sel], ys[sel], ws[sel], np.array([b + a * xm_hip, a]), x_ref=xm_hip)
-        b, a = float(coef[0] - coef[1] * xm_hip), float(coef[1])
-        used = sel[wt > 0]
-        if used.size < 4 or abs(a) > np.tan(np.radians(_MAX_TILT_DEG)):
+        found = _candidate(strip, sel, a, b)
+        if found is None:
             continue
-        coverage = np.unique(xs[used]).size / n_cols
-        # reference colours just above and below the line (central columns)
-        ci = np.round(xs[used]).astype(int)
-        ri = np.round(ys[used]).astype(int)
-        okr = (ri - offset >= 0) & (ri + offset < img.shape[0])
-        ref_up = np.median(img[ri[okr] - offset, ci[okr]], axis=0)
-        ref_dn = np.median(img[ri[okr] + offset, ci[okr]], axis=0)
-        contrast = float(np.median(np.linalg.norm(
-            img[ri[okr] - offset, ci[okr]] - img[ri[okr] + offset, ci[okr]], axis=1))) if okr.any() else 0.0
-        # follow the edge outwards over the whole waist
-        x_lo, x_hi = int(np.ceil(xs[used].min())), int(np.floor(xs[used].max()))
-        tp = _follow_edge(
-            strength, img, (a, b), xm_hip, ref_up=ref_up, ref_dn=ref_dn,
-            min_strength=0.3 * float(np.median(ws[used])), offset=offset,
-            max_gap=max(3, int(round(3 * scale))),
-        )
-        if tp.shape[0] >= max(8, 0.8 * (x_hi - x_lo + 1)):
-            fx, fy, fw = tp[:, 0], tp[:, 1], tp[:, 2]
-            xm = 0.5 * (fx.min() + fx.max())
-            coef, res_scale, wt2 = _irls_poly(
-                fx, fy, fw, np.array([a * xm + b, a, 0.0]), x_ref=xm
-            )
-            extent = float(fx[wt2 > 0].max() - fx[wt2 > 0].min()) if (wt2 > 0).any() else 0.0
-        else:  # could not follow it: keep the central line
-            xm = xm_hip
-            coef, res_scale, _ = _irls_poly(
-                xs[used], ys[used], ws[used], np.array([a * xm + b, a]), x_ref=xm
-            )
-            extent = float(x_hi - x_lo)
-        slope = float(coef[1])
-        if abs(slope) > np.tan(np.radians(_MAX_TILT_DEG)):
-            continue
-        yc = float(coef[0]) + y0p
-        xc = float(xm) + x0w
-        conf = _line_confidence(contrast, coverage, res_scale / max(1.0, scale))
-        out.append(
-            WaistbandCandidate(
-                slope_deg=float(np.degrees(np.arctan(slope))),
-                position=float((yc - hip_mid[1]) / torso),
-                score=float(ws[used].sum()),
-                confidence=conf,
-                contrast=contrast,
-                coverage=float(coverage),
-                residual_px=float(res_scale),
-                centre_xy=(xc, yc),
-                extent_px=extent,
-            )
-        )
-        near = np.abs(ys - (a * xs + b)) < 3 * tol
+        cand, a, b = found
+        out.append(cand)
+        near = np.abs(ys - (a * xs + b)) < 3 * strip.tol
         remaining &= ~near
     out.sort(key=lambda cnd: -cnd.score)
     return out
+
+
+def _candidate(
+    strip: _Strip, sel: NDArray[np.intp], a: float, b: float
+) -> tuple[WaistbandCandidate, float, float] | None:
+    """The edge seeded by the RANSAC line ``y = a x + b`` through points ``sel``, and that line refined.
+
+    None when too few points stay on the refined line or the edge is too steep.
+    """
+    xs, ys, ws, xm_hip = strip.xs, strip.ys, strip.ws, strip.xm_hip
+    coef, _, wt = _irls_poly(xs[sel], ys[sel], ws[sel], np.array([b + a * xm_hip, a]), x_ref=xm_hip)
+    b, a = float(coef[0] - coef[1] * xm_hip), float(coef[1])
+    used = sel[wt > 0]
+    if used.size < 4 or abs(a) > np.tan(np.radians(_MAX_TILT_DEG)):
+        return None
+    coverage = np.unique(xs[used]).size / strip.n_cols
+    ref_up, ref_dn, contrast = _edge_colours(strip, used)
+    xm, coef, res_scale, extent = _fit_traced_edge(strip, used, a, b, ref_up, ref_dn)
+    slope = float(coef[1])
+    if abs(slope) > np.tan(np.radians(_MAX_TILT_DEG)):
+        return None
+    yc = float(coef[0]) + strip.y0p
+    xc = float(xm) + strip.x0w
+    conf = _line_confidence(contrast, coverage, res_scale / max(1.0, strip.scale))
+    cand = WaistbandCandidate(
+        slope_deg=float(np.degrees(np.arctan(slope))),
+        position=float((yc - strip.hip_y) / strip.torso),
+        score=float(ws[used].sum()),
+        confidence=conf,
+        contrast=contrast,
+        coverage=float(coverage),
+        residual_px=float(res_scale),
+        centre_xy=(xc, yc),
+        extent_px=extent,
+    )
+    return cand, a, b
+
+
+def _edge_colours(strip: _Strip, used: NDArray[np.intp]) -> tuple[NDArray[np.float32], NDArray[np.float32], float]:
+    """Reference colours just above and below the edge points ``used`` (central columns), and their contrast."""
+    img, offset = strip.img, strip.offset
+    ci = np.round(strip.xs[used]).astype(int)
+    ri = np.round(strip.ys[used]).astype(int)
+    okr = (ri - offset >= 0) & (ri + offset < img.shape[0])
+    ref_up = np.median(img[ri[okr] - offset, ci[okr]], axis=0)
+    ref_dn = np.median(img[ri[okr] + offset, ci[okr]], axis=0)
+    contrast = float(np.median(np.linalg.norm(
+        img[ri[okr] - offset, ci[okr]] - img[ri[okr] + offset, ci[okr]], axis=1))) if okr.any() else 0.0
+    return ref_up, ref_dn, contrast
+
+
+def _fit_traced_edge(
+    strip: _Strip,
+    used: NDArray[np.intp],
+    a: float,
+    b: float,
+    ref_up: NDArray[np.float32],
+    ref_dn: NDArray[np.float32],
+) -> tuple[float, NDArray[np.float64], float, float]:
+    """Follow the edge outwards over the whole waist and fit it (the central line if it cannot be followed).
+
+    Returns the fit's centre column ``xm`` (strip pixels), its coefficients
+    in ``x - xm``, the robust residual scale (px) and the fitted extent (px).
+    """
+    xs, ys, ws = strip.xs, strip.ys, strip.ws
+    x_lo, x_hi = int(np.ceil(xs[used].min())), int(np.floor(xs[used].max()))
+    tp = _follow_edge(
+        strip.strength, strip.img, (a, b), strip.xm_hip, ref_up=ref_up, ref_dn=ref_dn,
+        min_strength=0.3 * float(np.median(ws[used])), offset=strip.offset,
+        max_gap=max(3, int(round(3 * strip.scale))),
+    )
+    if tp.shape[0] >= max(8, 0.8 * (x_hi - x_lo + 1)):
+        fx, fy, fw = tp[:, 0], tp[:, 1], tp[:, 2]
+        xm = 0.5 * (fx.min() + fx.max())
+        coef, res_scale, wt2 = _irls_poly(
+            fx, fy, fw, np.array([a * xm + b, a, 0.0]), x_ref=xm
+        )
+        extent = float(fx[wt2 > 0].max() - fx[wt2 > 0].min()) if (wt2 > 0).any() else 0.0
+    else:  # could not follow it: keep the central line
+        xm = strip.xm_hip
+        coef, res_scale, _ = _irls_poly(
+            xs[used], ys[used], ws[used], np.array([a * xm + b, a]), x_ref=xm
+        )
+        extent = float(x_hi - x_lo)
+    return xm, coef, res_scale, extent
 
 
 def _line_confidence(contrast: float, coverage: float, residual: float) -> float:
