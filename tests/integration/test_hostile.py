@@ -601,14 +601,14 @@ def test_disk_full_while_writing(tmp_path, good_clip, good_track, monkeypatch):
     """ENOSPC while writing the results: one clear OutputError, no summary.json."""
     import errno
 
-    import gaitvision.pipeline as pipeline
+    import gaitvision.io.outputs as outputs
 
     out = _out_with_cache(tmp_path, good_track)
 
     def full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pipeline, "write_text", full)
+    monkeypatch.setattr(outputs, "write_text", full)  # steps.csv, the first results written
     with pytest.raises(OutputError, match="No space left on device.*free disk space"):
         analyze_video(good_clip, out, NO_VIDEO)
     assert_no_complete_output(out)
