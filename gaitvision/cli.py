@@ -8,13 +8,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaitvision import __version__
 from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.errors import GaitvisionError
 
 __all__ = ["main"]
+
+if TYPE_CHECKING:
+    _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 _VIEWS = ("auto", "side-left", "side-right", "rear", "front")
 
@@ -41,15 +44,7 @@ def _session(args: argparse.Namespace) -> dict[str, str]:
     return {k: v for k, v in pairs if v}
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="gaitvision",
-        description="Running-form analysis from treadmill video, offline, on the CPU. "
-        "Measures cadence, foot strike, knee flexion (side view), knee collapse and "
-        "pelvic drop (rear/front view), and writes an annotated video and the numbers.",
-    )
-    p.add_argument("--version", action="version", version=f"gaitvision {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def _add_analyze_parser(sub: _Subparsers) -> None:
     a = sub.add_parser(
         "analyze",
         help="analyse one treadmill clip",
@@ -94,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
     _session_options(a)
+
+
+def _add_report_parser(sub: _Subparsers) -> None:
     r = sub.add_parser(
         "report",
         help="re-render the report of a finished analysis (no pose model)",
@@ -105,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the analysed clip, if it has moved (needed for the stills)")
     _session_options(r)
     r.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+
+
+def _add_compare_parser(sub: _Subparsers) -> None:
     c = sub.add_parser(
         "compare",
         help="compare two analyses of the same patient",
@@ -115,6 +116,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("out_b", type=Path, metavar="OUT_B", help="later analysis folder")
     c.add_argument("--out", type=Path, required=True, help="folder for the comparison page")
     c.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gaitvision",
+        description="Running-form analysis from treadmill video, offline, on the CPU. "
+        "Measures cadence, foot strike, knee flexion (side view), knee collapse and "
+        "pelvic drop (rear/front view), and writes an annotated video and the numbers.",
+    )
+    p.add_argument("--version", action="version", version=f"gaitvision {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _add_analyze_parser(sub)
+    _add_report_parser(sub)
+    _add_compare_parser(sub)
     from gaitvision.synth.cli import add_synth_parser  # stdlib only; torch loads when a clip renders
 
     add_synth_parser(sub)
@@ -239,14 +254,8 @@ def _silence_native_stderr() -> None:
         pass
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 error, 2 usage)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    verbose = getattr(args, "verbose", False)
+def _configure_logging(verbose: bool) -> None:
+    """Native log lines away unless --verbose; Python logging at INFO (--verbose) or WARNING."""
     if not verbose:
         _silence_native_stderr()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -256,18 +265,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.captureWarnings(True)
     if not verbose:
         logging.getLogger("py.warnings").setLevel(logging.ERROR)
-    try:
-        if args.command == "analyze":
-            return _analyze(args)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "synth":
-            from gaitvision.synth.cli import run_synth
 
-            return run_synth(args)
-        return _info()
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand; return its exit code."""
+    if args.command == "analyze":
+        return _analyze(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "synth":
+        from gaitvision.synth.cli import run_synth
+
+        return run_synth(args)
+    return _info()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 error, 2 usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    verbose = getattr(args, "verbose", False)
+    _configure_logging(verbose)
+    try:
+        return _run(args)
     except GaitvisionError as err:
         if verbose:
             raise
@@ -283,7 +308,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gaitvision: internal error ({err.__class__.__name__}: {first}); no complete analysis "
               "was written. Run again with --verbose and report the message.", file=sys.stderr)
         return 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

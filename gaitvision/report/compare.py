@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -25,6 +25,9 @@ from gaitvision.io._atomic import write_json, write_text
 from gaitvision.report.data import AnalysisFolder, load_folder
 from gaitvision.report.html import CSP, CSS, data_uri, esc
 from gaitvision.report.text import SDD, format_value, metric_info, unit_of
+
+if TYPE_CHECKING:
+    from cv2.typing import MatLike
 
 __all__ = ["compare_summaries", "write_comparison"]
 
@@ -98,7 +101,7 @@ def _pair_image(pa: Path, pb: Path) -> bytes | None:
         return None
     h = max(ia.shape[0], ib.shape[0])
 
-    def fit(img: np.ndarray) -> np.ndarray:
+    def fit(img: MatLike) -> MatLike:
         if img.shape[0] == h:
             return img
         return cv2.resize(img, (int(round(img.shape[1] * h / img.shape[0])), h), interpolation=cv2.INTER_CUBIC)
@@ -137,41 +140,56 @@ def _verdict_html(row: Mapping[str, Any]) -> str:
     return f'<td class="verdict {cls}">{esc(v)}{low}</td>'
 
 
-def _page(fa: AnalysisFolder, fb: AnalysisFolder, rows: list[dict[str, Any]], out: Path) -> str:
+def _capture_fps(folder: AnalysisFolder) -> float | None:
+    fps = (folder.summary.get("input") or {}).get("capture_fps")
+    return fps if isinstance(fps, (int, float)) else None
+
+
+def _notes(fa: AnalysisFolder, fb: AnalysisFolder) -> list[str]:
+    """What limits the comparison: different views or frame rates, and the filming advice."""
     notes = []
     if fa.view != fb.view:
         notes.append(f"The two sessions were filmed from different views ({fa.view} and {fb.view}): only "
                      "metrics measured in both can be compared.")
-    fps = [(f.summary.get("input") or {}).get("capture_fps") for f in (fa, fb)]
-    if all(isinstance(x, (int, float)) for x in fps) and abs(fps[0] - fps[1]) > 1:
-        notes.append(f"The frame rates differ ({fps[0]:.0f} and {fps[1]:.0f} fps): timing and foot-strike "
+    fps_a, fps_b = _capture_fps(fa), _capture_fps(fb)
+    if fps_a is not None and fps_b is not None and abs(fps_a - fps_b) > 1:
+        notes.append(f"The frame rates differ ({fps_a:.0f} and {fps_b:.0f} fps): timing and foot-strike "
                      "values are not equally precise.")
     notes.append("Compare only sessions filmed the same way: same treadmill speed, camera position and "
                  "shoes (metrics.md §5).")
-    body = []
-    for r in rows:
-        key = r["metric"]
-        info = metric_info(key)
-        unit = unit_of(key)
-        side = r["side"]
-        side_html = (f'<span class="side-{esc(side)}">{esc(side)}</span>' if side in ("left", "right")
-                     else esc(side))
-        change = "–"
-        if r["change"] is not None:
-            change = format_value(r["change"], key, unit=unit, signed=True)
-            if r.get("change_pct") is not None:
-                change += f" ({r['change_pct']:+.1f}%)"
-        sdd = SDD.get(key)
-        body.append(
-            f"<tr><th scope=row>{esc(info.name)}<br><small><code>{esc(key)}</code></small></th>"
-            f"<td>{side_html}</td><td class=num>{esc(format_value(r['a'], key, unit=unit))}</td>"
-            f"<td class=num>{esc(format_value(r['b'], key, unit=unit))}</td>"
-            f"<td class=num>{esc(change)}</td>"
-            f"<td class=num>{esc(sdd.published) if sdd else '–'}</td>{_verdict_html(r)}</tr>"
-        )
-    table = ("<table class=metrics><thead><tr><th>Measure</th><th>Side</th><th>A (earlier)</th>"
-             "<th>B (later)</th><th>Change B − A</th><th>Smallest detectable change</th><th>Verdict</th>"
-             f"</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return notes
+
+
+def _row_html(r: Mapping[str, Any]) -> str:
+    key = r["metric"]
+    info = metric_info(key)
+    unit = unit_of(key)
+    side = r["side"]
+    side_html = (f'<span class="side-{esc(side)}">{esc(side)}</span>' if side in ("left", "right")
+                 else esc(side))
+    change = "–"
+    if r["change"] is not None:
+        change = format_value(r["change"], key, unit=unit, signed=True)
+        if r.get("change_pct") is not None:
+            change += f" ({r['change_pct']:+.1f}%)"
+    sdd = SDD.get(key)
+    return (
+        f"<tr><th scope=row>{esc(info.name)}<br><small><code>{esc(key)}</code></small></th>"
+        f"<td>{side_html}</td><td class=num>{esc(format_value(r['a'], key, unit=unit))}</td>"
+        f"<td class=num>{esc(format_value(r['b'], key, unit=unit))}</td>"
+        f"<td class=num>{esc(change)}</td>"
+        f"<td class=num>{esc(sdd.published) if sdd else '–'}</td>{_verdict_html(r)}</tr>"
+    )
+
+
+def _changes_table(rows: list[dict[str, Any]]) -> str:
+    return ("<table class=metrics><thead><tr><th>Measure</th><th>Side</th><th>A (earlier)</th>"
+            "<th>B (later)</th><th>Change B − A</th><th>Smallest detectable change</th><th>Verdict</th>"
+            f"</tr></thead><tbody>{''.join(_row_html(r) for r in rows)}</tbody></table>")
+
+
+def _still_pairs(fa: AnalysisFolder, fb: AnalysisFolder) -> list[str]:
+    """One figure per still both sessions have: A's and B's side by side."""
     sa, sb = _stills(fa), _stills(fb)
     figs = []
     for name in [n for n in sa if n in sb]:
@@ -180,19 +198,29 @@ def _page(fa: AnalysisFolder, fb: AnalysisFolder, rows: list[dict[str, Any]], ou
             figs.append(f'<figure><img src="{data_uri(img, "image/jpeg")}" alt="{esc(name)}">'
                         f"<figcaption>{esc(Path(name).stem.replace('_', ' '))}: session A left, B "
                         "right. Each is the step closest to that session's median.</figcaption></figure>")
+    return figs
+
+
+def _videos(fa: AnalysisFolder, fb: AnalysisFolder, out: Path) -> list[str]:
     videos = []
     for label, f in (("A (earlier)", fa), ("B (later)", fb)):
         src = _video_src(f, out)
         if src:
             videos.append(f"<figure><video controls muted playsinline preload=\"auto\" src=\"{esc(src)}\">"
                           f"</video><figcaption>{esc(label)}: {esc(f.clip_name)}</figcaption></figure>")
+    return videos
+
+
+def _session_item(label: str, f: AnalysisFolder) -> str:
+    return (f"<li><b>{esc(label)}</b>: clip <b>{esc(f.clip_name)}</b>, {esc(f.view)}, analysed "
+            f"{esc(_analysed_on(f))} <small>({esc(str(f.path))})</small></li>")
+
+
+def _page(fa: AnalysisFolder, fb: AnalysisFolder, rows: list[dict[str, Any]], out: Path) -> str:
+    figs = _still_pairs(fa, fb)
+    videos = _videos(fa, fb, out)
     sources = "".join(f"<li><code>{esc(k)}</code>: {esc(v.published)} — {esc(v.source)}</li>"
                       for k, v in SDD.items())
-
-    def head(label: str, f: AnalysisFolder) -> str:
-        return (f"<li><b>{esc(label)}</b>: clip <b>{esc(f.clip_name)}</b>, {esc(f.view)}, analysed "
-                f"{esc(_analysed_on(f))} <small>({esc(str(f.path))})</small></li>")
-
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
@@ -204,13 +232,13 @@ def _page(fa: AnalysisFolder, fb: AnalysisFolder, rows: list[dict[str, Any]], ou
         ".verdict.unjudged{color:#5b6472}.pair video{width:100%}"
         ".videos{display:grid;grid-template-columns:1fr 1fr;gap:12px}</style></head><body><main>"
         "<h1>Session comparison</h1>"
-        f"<ul>{head('A (earlier)', fa)}{head('B (later)', fb)}</ul>"
-        + "".join(f'<p class="meta">{esc(n)}</p>' for n in notes)
+        f"<ul>{_session_item('A (earlier)', fa)}{_session_item('B (later)', fb)}</ul>"
+        + "".join(f'<p class="meta">{esc(n)}</p>' for n in _notes(fa, fb))
         + "<h2>Changes</h2><p class=meta>A change is called real only when it is larger than the smallest "
         "detectable change (SDD) published for that measure; otherwise it is within measurement error. "
         "The SDDs were measured for trained raters reading 2D video, so gaitvision's own error may be "
         "larger: treat them as the least change that could be real.</p>"
-        + table
+        + _changes_table(rows)
         + (f"<h2>The same moment, before and after</h2>{''.join(figs)}" if figs else "")
         + (f'<section class="screen-only"><h2>Videos</h2><div class="videos">{"".join(videos)}</div></section>'
            if videos else "")

@@ -347,6 +347,80 @@ def _figure(f: Figure) -> str:
             f"<figcaption>{esc(f.caption)}</figcaption></figure>")
 
 
+def _header(folder: AnalysisFolder, session: Mapping[str, Any]) -> str:
+    """The page header: title, clip facts and the session fields given."""
+    inp = folder.summary.get("input") or {}
+    head_bits = []
+    for label, key in (("Patient", "patient_name"), ("Treadmill speed", "treadmill_speed"),
+                       ("Note", "note")):
+        if session.get(key):
+            head_bits.append(f"<div><b>{esc(label)}:</b> {esc(session[key])}</div>")
+    fps = inp.get("capture_fps")
+    meta = [f"Clip <b>{esc(folder.clip_name)}</b>", esc(_VIEW_WORDS.get(folder.view, folder.view))]
+    if isinstance(fps, (int, float)):
+        meta.append(f"{fps:.0f} fps")
+    if isinstance(inp.get("duration_s"), (int, float)):
+        meta.append(f"{inp['duration_s']:.1f} s")
+    lines = [
+        "<header>",
+        "<h1>Running form report</h1>",
+        f'<p class="meta">{" · ".join(meta)}</p>',
+        (f'<div class="session">{"".join(head_bits)}</div>' if head_bits else ""),
+        "</header>",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def _video_section(video_file: str | None) -> str:
+    if not video_file:
+        return ('<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
+                "<p>No annotated video was written for this analysis.</p></section>")
+    return (
+        '<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
+        f'<video controls muted playsinline preload="auto" src="{esc(video_file)}"></video>'
+        '<p class="meta"><span class="legend-swatch" style="background:var(--left)"></span>left leg '
+        '<span class="legend-swatch" style="background:var(--right)"></span>right leg · yellow lines: '
+        "where each angle was measured · hollow points and thin lines: estimated (the model did not "
+        "see them) · frame number and time in the corner match the tables below.</p></section>"
+    )
+
+
+def _stills_section(stills: Sequence[Figure]) -> str:
+    if not stills:
+        return ""
+    return ('<section id="stills" class="stills"><h2>Key moments, left and right</h2>'
+            + "".join(_figure(f) for f in stills) + "</section>")
+
+
+def _numbers_section(summary: Mapping[str, Any]) -> str:
+    return ('<section id="numbers"><h2>The numbers, per side</h2>'
+            "<p class=meta>Median over the steps used, with the spread (IQR: the middle half of "
+            "the steps) and the number of steps n. ≈ and a dashed underline mark values of low "
+            "confidence (far foot, few steps, or a rough method).</p>"
+            + _metrics_table(summary) + "</section>")
+
+
+def _plots_section(plots: Sequence[Figure]) -> str:
+    if not plots:
+        return ""
+    return ('<section id="plots"><h2>Plots</h2><div class="plots">'
+            + "".join(_figure(f) for f in plots) + "</div></section>")
+
+
+def _steps_section(folder: AnalysisFolder) -> str:
+    return ('<section id="steps" class="screen-only"><h2>Every step</h2>'
+            "<p class=meta>One row per detected step, as in steps.csv. Struck-through rows were "
+            "left out of the medians, with the reason.</p>"
+            + _steps_table(folder.columns, folder.rows) + "</section>")
+
+
+def _footer(summary: Mapping[str, Any]) -> str:
+    return (
+        f"<footer>gaitvision {esc(summary.get('gaitvision_version', ''))} · all processing on this computer; "
+        "nothing was uploaded. Metric definitions and sources: metrics.md of the gaitvision design.</footer>"
+    )
+
+
 def render_report(
     folder: AnalysisFolder,
     *,
@@ -372,59 +446,17 @@ def render_report(
         the header (escaped).
     """
     s = folder.summary
-    inp = s.get("input") or {}
-    session = dict(session or s.get("session") or {})
-    head_bits = []
-    for label, key in (("Patient", "patient_name"), ("Treadmill speed", "treadmill_speed"),
-                       ("Note", "note")):
-        if session.get(key):
-            head_bits.append(f"<div><b>{esc(label)}:</b> {esc(session[key])}</div>")
-    fps = inp.get("capture_fps")
-    meta = [f"Clip <b>{esc(folder.clip_name)}</b>", esc(_VIEW_WORDS.get(folder.view, folder.view))]
-    if isinstance(fps, (int, float)):
-        meta.append(f"{fps:.0f} fps")
-    if isinstance(inp.get("duration_s"), (int, float)):
-        meta.append(f"{inp['duration_s']:.1f} s")
     parts = [
-        "<header>",
-        "<h1>Running form report</h1>",
-        f'<p class="meta">{" · ".join(meta)}</p>',
-        (f'<div class="session">{"".join(head_bits)}</div>' if head_bits else ""),
-        "</header>",
+        _header(folder, dict(session or s.get("session") or {})),
         _summary_section(s),
+        _video_section(video_file),
+        _stills_section(stills),
+        _numbers_section(s),
+        _plots_section(plots),
+        _quality_section(folder),
+        _steps_section(folder),
+        _footer(s),
     ]
-    if video_file:
-        parts.append(
-            '<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
-            f'<video controls muted playsinline preload="auto" src="{esc(video_file)}"></video>'
-            '<p class="meta"><span class="legend-swatch" style="background:var(--left)"></span>left leg '
-            '<span class="legend-swatch" style="background:var(--right)"></span>right leg · yellow lines: '
-            "where each angle was measured · hollow points and thin lines: estimated (the model did not "
-            "see them) · frame number and time in the corner match the tables below.</p></section>"
-        )
-    else:
-        parts.append('<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
-                     "<p>No annotated video was written for this analysis.</p></section>")
-    if stills:
-        parts.append('<section id="stills" class="stills"><h2>Key moments, left and right</h2>'
-                     + "".join(_figure(f) for f in stills) + "</section>")
-    parts.append('<section id="numbers"><h2>The numbers, per side</h2>'
-                 "<p class=meta>Median over the steps used, with the spread (IQR: the middle half of "
-                 "the steps) and the number of steps n. ≈ and a dashed underline mark values of low "
-                 "confidence (far foot, few steps, or a rough method).</p>"
-                 + _metrics_table(s) + "</section>")
-    if plots:
-        parts.append('<section id="plots"><h2>Plots</h2><div class="plots">'
-                     + "".join(_figure(f) for f in plots) + "</div></section>")
-    parts.append(_quality_section(folder))
-    parts.append('<section id="steps" class="screen-only"><h2>Every step</h2>'
-                 "<p class=meta>One row per detected step, as in steps.csv. Struck-through rows were "
-                 "left out of the medians, with the reason.</p>"
-                 + _steps_table(folder.columns, folder.rows) + "</section>")
-    parts.append(
-        f"<footer>gaitvision {esc(s.get('gaitvision_version', ''))} · all processing on this computer; "
-        "nothing was uploaded. Metric definitions and sources: metrics.md of the gaitvision design.</footer>"
-    )
     title = f"Running form report – {folder.clip_name}"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

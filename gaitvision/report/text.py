@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from gaitvision.measure.registry import METRICS
 
@@ -100,9 +100,17 @@ def format_value(value: float | None, key: str, *, unit: str | None = None, sign
 # Findings: what the summary at the top of the report says, worst first.
 # ---------------------------------------------------------------------------
 
+class _CadenceChange(TypedDict):
+    """A cadence change as percentages of the runner's own cadence, with its source."""
+
+    low_pct: float
+    high_pct: float
+    source: str
+
+
 #: Cadence change that reduces knee load, relative to the runner's own
 #: baseline at the same speed (metrics.md §2.4).
-CADENCE_CHANGE = {
+CADENCE_CHANGE: _CadenceChange = {
     "low_pct": 5, "high_pct": 10,
     "source": "Heiderscheit et al. 2011, Med Sci Sports Exerc 43(2):296-302",
 }
