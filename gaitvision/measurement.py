@@ -39,7 +39,7 @@ from gaitvision.pose.view import ViewEstimate, resolve_view
 from gaitvision.quality.recording import apply_framing, apply_framing_to_steps, check_framing, gait_warnings
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["Measurement", "clean_track", "measure", "real_time_track"]
+__all__ = ["Measurement", "PreparedTrack", "clean_track", "measure", "prepare", "real_time_track", "time_scale_for"]
 
 _LEG = tuple(f"{s}_{p}" for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index"))
 
@@ -71,6 +71,9 @@ class Measurement:
         The corrections applied.
     time_scale
         Real time per container second (1 / slow-motion factor).
+    prepared
+        The cleaned tracks and automatic events, for re-measuring with
+        other corrections (:func:`measure` ``prepared=``).
     """
 
     view: ViewEstimate
@@ -83,7 +86,7 @@ class Measurement:
     n_leg_swaps_fixed: int
     corrections: tuple[Correction, ...] = ()
     time_scale: float = 1.0
-    notes: dict[str, Any] = field(default_factory=dict)
+    prepared: PreparedTrack | None = field(default=None, repr=False, compare=False)
 
     def summary_dict(self) -> dict[str, Any]:
         """The measured part of ``summary.json`` (view ... warnings, knee_centre)."""
@@ -137,6 +140,55 @@ def _events(clean: LandmarkTrack, est: ViewEstimate, cfg: FilterConfig, min_step
     return ev_track, events
 
 
+@dataclass(frozen=True)
+class PreparedTrack:
+    """The part of a measurement that no correction changes: cleaned tracks and automatic events.
+
+    Made by :func:`prepare`; pass it back to :func:`measure` (``prepared=``)
+    to re-measure the same track with other corrections without cleaning,
+    filtering and detecting events again (what the clinic app does on each
+    correction).
+    """
+
+    source: LandmarkTrack
+    time_scale: float
+    options: tuple[Any, ...]
+    real_time: LandmarkTrack
+    person: PersonCheck
+    view: ViewEstimate
+    angle_track: LandmarkTrack
+    events: GaitEvents
+    n_leg_swaps_fixed: int
+    outline_fraction: float | None
+
+
+def _options(cfg: AnalysisConfig) -> tuple[Any, ...]:
+    return (cfg.filtering, cfg.knee_outline, cfg.min_steps_per_side)
+
+
+def prepare(
+    track: LandmarkTrack, view: str | ViewEstimate = "auto", config: AnalysisConfig | None = None, *,
+    time_scale: float = 1.0,
+) -> PreparedTrack:
+    """Real time and one runner, the view, the knee outline, cleaning, low-pass and events.
+
+    Raises
+    ------
+    InsufficientDataError
+        If too few steps are found.
+    """
+    cfg = config or AnalysisConfig()
+    rt, person = real_time_track(track, time_scale)
+    est = view if isinstance(view, ViewEstimate) else resolve_view(rt, view)
+    outline_fraction = None
+    measured_track = rt
+    if cfg.knee_outline and not est.view.startswith("side") and has_knee_outline(rt):
+        measured_track, outline_fraction = use_knee_outline(rt)
+    angle_track, events, n_swaps = _tracks_and_events(measured_track, est, cfg)
+    return PreparedTrack(track, time_scale, _options(cfg), rt, person, est, angle_track, events, n_swaps,
+                         outline_fraction)
+
+
 def measure(
     track: LandmarkTrack,
     view: str | ViewEstimate = "auto",
@@ -147,6 +199,7 @@ def measure(
     time_scale: float = 1.0,
     capture_known: bool = False,
     hip_widening: float = MEDIAPIPE_HIP_WIDENING,
+    prepared: PreparedTrack | None = None,
 ) -> Measurement:
     """Measure a clip from its pose track.
 
@@ -168,6 +221,9 @@ def measure(
         The capture rate was given or read from the file.
     hip_widening
         MediaPipe hip correction for the FPPA; 0 for true joint centres.
+    prepared
+        ``Measurement.prepared`` of an earlier measurement of this very
+        track with the same options: skips :func:`prepare` (same result).
 
     Raises
     ------
@@ -175,27 +231,27 @@ def measure(
         Too few steps; a correction names a step or frame the clip does not have.
     """
     cfg = config or AnalysisConfig()
-    rt, person = real_time_track(track, time_scale)
-    est = view if isinstance(view, ViewEstimate) else resolve_view(rt, view)
+    if prepared is None:
+        prepared = prepare(track, view, cfg, time_scale=time_scale)
+    elif prepared.source is not track or prepared.time_scale != time_scale or prepared.options != _options(cfg):
+        raise ValueError("prepared comes from another track or other options; measure without it.")
+    est, events = prepared.view, prepared.events
     side_view = est.view.startswith("side")
-    outline_fraction = None
-    measured_track = rt
-    if cfg.knee_outline and not side_view and has_knee_outline(rt):
-        measured_track, outline_fraction = use_knee_outline(rt)
-    angle_track, events, n_swaps = _tracks_and_events(measured_track, est, cfg)
     check_corrections(corrections, n_steps=len(events.steps), n_frames=track.n_frames)
-    angle_track = apply_landmark_moves(angle_track, corrections)
+    angle_track = apply_landmark_moves(prepared.angle_track, corrections)
     signals = clip_signals(angle_track, events, est, hip_widening=hip_widening,
                            pelvis=None if side_view else pelvis, cutoff_hz=cfg.filtering.angle_cutoff_hz)
     steps = apply_event_moves(events.steps, corrections, angle_track.time_s)
     table = apply_inclusions(measure_steps(angle_track, steps, est, signals, hip_widening=hip_widening),
                              corrections)
-    summary = summarize(table, est, fps=rt.fps_estimate(), min_steps=cfg.min_steps_per_side,
+    summary = summarize(table, est, fps=prepared.real_time.fps_estimate(), min_steps=cfg.min_steps_per_side,
                         rhythm_period_s=events.stride_period_s)
-    summary = _with_notes(summary, n_swaps=n_swaps, side_view=side_view, outline_fraction=outline_fraction)
-    table, summary = _recording_checks(rt, table, summary, person, capture_known=capture_known)
-    return Measurement(est, events, table, summary, angle_track, signals, person, n_swaps,
-                       tuple(corrections), time_scale)
+    summary = _with_notes(summary, n_swaps=prepared.n_leg_swaps_fixed, side_view=side_view,
+                          outline_fraction=prepared.outline_fraction)
+    table, summary = _recording_checks(prepared.real_time, table, summary, prepared.person,
+                                       capture_known=capture_known)
+    return Measurement(est, events, table, summary, angle_track, signals, prepared.person,
+                       prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared)
 
 
 def _recording_checks(rt: LandmarkTrack, table: StepTable, summary: ClipSummary, person: PersonCheck, *,

@@ -24,9 +24,11 @@ from gaitvision.measure import step_values as sv
 from gaitvision.measure.references import REFERENCES
 
 __all__ = [
+    "FPS_TOLERANCE",
     "FRONTAL",
     "METRICS",
     "SIDE",
+    "TIMING_MIN_FPS",
     "MetricSpec",
     "Reference",
     "keys_for_view",
@@ -40,10 +42,12 @@ ViewGroup = Literal["side", "frontal", "any"]
 SIDE: ViewGroup = "side"
 FRONTAL: ViewGroup = "frontal"
 
-#: Below this frame rate, metrics with ``min_fps=60`` are low confidence
-#: (metrics.md: contact time, flight time and strike angle need >= 60 fps).
-#: 59, not 60: a 59.94 fps phone clip is a 60 fps clip.
-_FPS_60 = 59.0
+#: A clip this much below a metric's ``min_fps`` still counts as that rate
+#: (a 59.94 fps phone clip is a 60 fps clip).
+FPS_TOLERANCE = 1.0
+
+#: metrics.md: contact time, flight time and strike angle need >= 60 fps.
+TIMING_MIN_FPS = 60.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,10 @@ class MetricSpec:
         """The metric's reference value and source (metrics.md)."""
         return _ref(self.key)
 
+    def fps_too_low(self, fps: float) -> bool:
+        """Whether ``fps`` is below the metric's minimum frame rate."""
+        return fps < self.min_fps - FPS_TOLERANCE
+
     def applies_to(self, view: str) -> bool:
         """Whether the metric is measured in ``view`` (``side-left`` ...)."""
         if self.views == "any":
@@ -162,7 +170,7 @@ METRICS: tuple[MetricSpec, ...] = (
         read=sv.foot_strike_angle, label="Foot angle at landing",
         plain="Angle of the foot to the belt as it lands, compared with the same foot flat on the "
         "belt: positive means toes up (the heel lands first).", report_unit="deg",
-        min_fps=60.0, per_foot=True, resolution=3.0,
+        min_fps=TIMING_MIN_FPS, per_foot=True, resolution=3.0,
         resolution_source=_DINGENEN + ": foot inclination at contact 1.3-2.3 deg",
     ),
     MetricSpec(
@@ -214,21 +222,21 @@ METRICS: tuple[MetricSpec, ...] = (
         key="contact_time_s", unit="s", plane="temporal", views="side",
         at="initial contact to toe-off", read=sv.contact_time, label="Ground contact time",
         plain="How long each foot stays on the belt.", report_unit="s", decimals=3,
-        summary_decimals=3, min_fps=60.0, per_foot=True, resolution=0.015,
+        summary_decimals=3, min_fps=TIMING_MIN_FPS, per_foot=True, resolution=0.015,
         resolution_source="15 ms (uncertainty issue); " + _NONE_PUBLISHED,
     ),
     MetricSpec(
         key="flight_time_s", unit="s", plane="temporal", views="side",
         at="toe-off to the other foot's next initial contact", read=sv.flight_time,
         label="Flight time", plain="How long both feet are off the belt between steps.",
-        report_unit="s", decimals=3, summary_decimals=3, min_fps=60.0, per_foot=True,
+        report_unit="s", decimals=3, summary_decimals=3, min_fps=TIMING_MIN_FPS, per_foot=True,
         resolution=0.015, resolution_source="as contact time; " + _NONE_PUBLISHED,
     ),
     MetricSpec(
         key="duty_factor", unit="fraction of stride", plane="temporal", views="side",
         at="contact time over the stride to the same foot's next contact", read=sv.duty_factor,
         label="Duty factor", plain="Share of each stride that the foot spends on the belt.",
-        report_unit="ratio", decimals=2, summary_decimals=3, min_fps=60.0, per_foot=True,
+        report_unit="ratio", decimals=2, summary_decimals=3, min_fps=TIMING_MIN_FPS, per_foot=True,
         resolution=0.03, resolution_source="15 ms of a 0.7 s stride, twice; " + _NONE_PUBLISHED,
     ),
     MetricSpec(

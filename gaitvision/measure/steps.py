@@ -162,7 +162,7 @@ def clip_signals(
     events: GaitEvents,
     view: ViewEstimate,
     *,
-    hip_widening: float = 0.0,
+    hip_widening: float,
     pelvis: PelvisImageSeries | None = None,
     cutoff_hz: float = 15.0,
 ) -> ClipSignals:
@@ -326,7 +326,7 @@ def measure_steps(
     view: ViewEstimate,
     signals: ClipSignals,
     *,
-    hip_widening: float = 0.0,
+    hip_widening: float,
 ) -> StepTable:
     """Measure every step of a clip.
 

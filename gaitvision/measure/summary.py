@@ -19,7 +19,7 @@ from gaitvision.measure.metrics.foot import STRIKE_THRESHOLDS_DEG
 from gaitvision.measure.metrics.temporal import stride_period_fit_s
 from gaitvision.measure.records import SIDES, SideValue, StepTable
 from gaitvision.measure.references import REFERENCES
-from gaitvision.measure.registry import METRICS, MetricSpec, spec
+from gaitvision.measure.registry import FPS_TOLERANCE, METRICS, TIMING_MIN_FPS, MetricSpec, spec
 from gaitvision.pose.view import ViewEstimate
 
 __all__ = ["MIN_STEPS_HIGH", "RHYTHM_TOLERANCE", "ClipSummary", "MetricSummary", "summarize"]
@@ -135,7 +135,7 @@ def _side_value(m: MetricSpec, table: StepTable, side: str, *, fps: float, far: 
     interpolated = sum(1 for s in steps if "interpolated" in (s.low_confidence_reason or ""))
     low = (
         len(vals) < MIN_STEPS_HIGH
-        or fps < m.min_fps - 1
+        or m.fps_too_low(fps)
         or (m.key == "pelvic_drop_peak_deg" and _pelvis_low(table.pelvis))
         or (m.per_foot and side == far)
         or interpolated > len(vals) / 2
@@ -206,7 +206,7 @@ def _view_notes(table: StepTable, view: ViewEstimate, metrics: Mapping[str, Metr
     if "foot_strike_angle_deg" not in metrics:
         not_measurable["foot_strike_pattern"] = "foot-strike angle not measurable"
     warnings = []
-    if fps < 59:
+    if fps < TIMING_MIN_FPS - FPS_TOLERANCE:
         warnings.append(
             f"Clip is {fps:.0f} fps: contact time, flight time, duty factor and strike angle are "
             "approximate (need >= 60 fps, ideally >= 120 fps)."

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gaitvision.measure.registry import FPS_TOLERANCE, TIMING_MIN_FPS
 from gaitvision.report.data import AnalysisFolder
 from gaitvision.report.text import Finding, cadence_target, findings, format_value, metric_info, unit_of
 
@@ -323,7 +324,7 @@ def _quality_section(folder: AnalysisFolder) -> str:
     facts[-1:] = [f.replace("<dt>", '<dt class="detail">').replace("<dd>", '<dd class="detail">')
                   for f in facts[-1:]] if pm else facts[-1:]
     tips = []
-    if isinstance(fps, (int, float)) and fps < 59:
+    if isinstance(fps, (int, float)) and fps < TIMING_MIN_FPS - FPS_TOLERANCE:
         tips.append("Film at 120 frames per second or more (slow motion) for foot strike and contact "
                     "times; 30 fps is enough for cadence only.")
     if folder.side_view:

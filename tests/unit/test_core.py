@@ -86,6 +86,18 @@ def test_a_correction_changes_exactly_the_affected_values():
     assert measure(tr).summary == auto.summary
 
 
+def test_remeasuring_from_the_prepared_track_gives_the_same_result():
+    tr, _ = make_side_track(fps=60, facing="left")
+    auto = measure(tr)
+    corr = [ExcludeStep(4, "x"), MoveEvent(6, "to", auto.table.by_number(6).to_frame + 1)]
+    fast = measure(tr, corrections=corr, prepared=auto.prepared)
+    full = measure(tr, corrections=corr)
+    assert fast.summary == full.summary and fast.table == full.table
+    other, _ = make_side_track(fps=60, facing="left")
+    with pytest.raises(ValueError, match="another track"):
+        measure(other, prepared=auto.prepared)
+
+
 def test_include_undoes_exclude_and_corrections_round_trip():
     tr, _ = make_side_track(fps=60, facing="right")
     auto = measure(tr)

@@ -7,7 +7,7 @@ from gaitvision.landmarks import LANDMARK_NAMES, N_LANDMARKS, index
 from gaitvision.measure.metrics.foot import classify_strike, foot_angle_raw_deg
 from gaitvision.measure.metrics.knee import knee_flexion_deg, knee_fppa_deg
 from gaitvision.measure.metrics.pelvis import pelvic_drop_deg, pelvis_line_deg
-from gaitvision.measure.metrics.temporal import cadence_spm
+from gaitvision.measure.metrics.temporal import stride_period_fit_s
 from gaitvision.track import LandmarkTrack
 
 
@@ -108,7 +108,7 @@ def test_pelvic_drop_sign(view):
     assert pelvic_drop_deg(tr, stance_side="left", level_deg=2.0)[0] == pytest.approx(3.0)
 
 
-def test_cadence():
-    assert cadence_spm([0.35, 0.36, 0.37]) == pytest.approx(60 / 0.36)
-    assert cadence_spm([0.36, np.nan]) == pytest.approx(60 / 0.36)
-    assert np.isnan(cadence_spm([]))
+def test_stride_period_fit_counts_a_missed_contact():
+    ic = 0.1 + 0.72 * np.array([0, 1, 2, 4, 5, 6])  # the contact at stride 3 was missed
+    assert stride_period_fit_s(ic, approx_period_s=0.7) == pytest.approx(0.72)
+    assert np.isnan(stride_period_fit_s([0.1]))

@@ -1,27 +1,11 @@
-"""Cadence and step timing from gait events."""
+"""Cadence from gait events: the stride period fitted to each foot's contacts."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["cadence_spm", "stride_period_fit_s"]
-
-
-def cadence_spm(step_times_s: ArrayLike) -> float:
-    """Cadence in steps per minute, ``60 / mean(step time)``.
-
-    NaN step times are ignored; NaN if none is left.
-
-    References
-    ----------
-    metrics.md §2.4.
-    """
-    st = np.asarray(step_times_s, dtype=np.float64)
-    st = st[np.isfinite(st) & (st > 0)]
-    if st.size == 0:
-        return float("nan")
-    return float(60.0 / st.mean())
+__all__ = ["stride_period_fit_s"]
 
 
 def stride_period_fit_s(ic_times_s: ArrayLike, *, approx_period_s: float | None = None) -> float:
