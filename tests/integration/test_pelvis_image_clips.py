@@ -142,7 +142,7 @@ def test_camera_roll_does_not_read_as_pelvic_drop(runs):
 def test_long_shirt_is_not_measured_from_the_waist(runs):
     run = runs(VALGUS, "long_shirt")
     s = run.series
-    steps = [st for st in run.steps if 0 <= st.ic_frame and st.to_frame < 150]
+    steps = [st for st in run.steps if st.ic_frame >= 0 and st.to_frame < 150]
     conf = s.waistband_confidence[:150]
     assert np.mean(conf < 0.5) > 0.9
     src, reason = pelvis_source(s, steps)

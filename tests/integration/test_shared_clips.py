@@ -186,9 +186,10 @@ def test_side_rfs_accuracy_against_truth(analyzed):
     assert np.median(_event_errors_frames(res, truth, "right", "ic_time_s")) <= 1.0
     assert s["contact_time_s"]["right"]["confidence"] == "low"
     # overstride measures: the truth's 2D values at the contact frame
-    ratio = np.median([st["sagittal_2d"]["overstride_leg_ratio"]["at_frame"] for st in truth["steps"] if st["side"] == "L"])
+    left_steps = [st for st in truth["steps"] if st["side"] == "L"]
+    ratio = np.median([st["sagittal_2d"]["overstride_leg_ratio"]["at_frame"] for st in left_steps])
     assert s["heel_to_hip_ic_pct_leg"]["left"]["median"] == pytest.approx(100 * ratio, abs=5.0)
-    shank = np.median([st["sagittal_2d"]["shank_angle_ic_deg"]["at_frame"] for st in truth["steps"] if st["side"] == "L"])
+    shank = np.median([st["sagittal_2d"]["shank_angle_ic_deg"]["at_frame"] for st in left_steps])
     assert s["shank_angle_ic_deg"]["left"]["median"] == pytest.approx(shank, abs=5.0)
     peak = np.median([st["sagittal_2d"]["knee_flexion_peak_deg"] for st in truth["steps"] if st["side"] == "L"])
     assert s["knee_flexion_peak_stance_deg"]["left"]["median"] == pytest.approx(peak, abs=8.0)

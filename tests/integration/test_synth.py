@@ -72,7 +72,7 @@ def test_gait_model_contact_is_exact():
             _, which = gm.foot_pitch_stance((t - ic) / gm.Tc)
             p = sk.heel_pivot["L"] if which == "heel" else sk.toe_pivot["L"]
             pivots.append((which, gm.foot_points("L", st.legs["L"], p[None])[0]))
-        for (w0, p0), (w1, p1), t0, t1 in zip(pivots, pivots[1:], ts, ts[1:]):
+        for (w0, p0), (w1, p1), t0, t1 in zip(pivots, pivots[1:], ts, ts[1:], strict=False):
             assert abs(p0[2]) < 1e-9 and abs(p1[2]) < 1e-9          # on the belt
             if w0 == w1:
                 assert (p1[0] - p0[0]) / (t1 - t0) == pytest.approx(-gm.v, abs=1e-6)
@@ -143,7 +143,7 @@ def test_event_truth_alternates_left_right():
     gm = GaitModel(GaitSpec(cadence_spm=170, duty_factor=0.33))
     ev = sorted((ic, s) for s in ("L", "R") for ic, _ in gm.contact_times(s, 0.0, 4.0))
     sides = [s for _, s in ev]
-    assert all(a != b for a, b in zip(sides, sides[1:]))
+    assert all(a != b for a, b in zip(sides, sides[1:], strict=False))
     steps = np.diff([t for t, _ in ev])
     assert 60.0 / steps.mean() == pytest.approx(170.0, rel=1e-9)
     for ic, to in gm.contact_times("R", 0.0, 4.0):
@@ -252,7 +252,7 @@ def test_sample_truth_files_are_consistent():
         assert truth["format"] == "gaitvision-synth-truth/1"
         assert truth["video"]["fps"] == 60 and truth["video"]["n_frames"] >= 450
         ev = sorted((t, s) for s in ("L", "R") for t in truth["events"][s]["ic_time_s"])
-        assert all(a[1] != b[1] for a, b in zip(ev, ev[1:]))
+        assert all(a[1] != b[1] for a, b in zip(ev, ev[1:], strict=False))
         assert truth["qa"]["max_contact_slip_mm_per_frame"] < 1.0
         assert math.isclose(truth["summary"]["cadence_spm"], truth["spec"]["gait"]["cadence_spm"],
                             rel_tol=1e-6)

@@ -25,7 +25,7 @@ def test_gait_cycle_draws_mean_per_side_and_events():
                                     events_pct={"left": {"toe-off": 38.0}, "right": {"toe-off": 40.0}})
     mean_lines = [ln for ln in ax.lines if ln.get_label().startswith(("left", "right"))]
     assert [ln.get_label().split()[0] for ln in mean_lines] == ["left", "right"]
-    for ln, data in zip(mean_lines, (left, right)):
+    for ln, data in zip(mean_lines, (left, right), strict=True):
         np.testing.assert_allclose(ln.get_ydata(), data.mean(axis=0))
         assert ln.get_color() == plots.SIDE_COLORS[ln.get_label().split()[0]]
     # toe-off lines at the given percentages

@@ -85,7 +85,7 @@ def test_findings_worst_first_and_sourced():
     s["metrics"]["knee_fppa_peak_deg"]["left"] = _side(9.0)
     fs = findings(s)
     assert [f.key for f in fs] == ["pelvic_drop_peak_deg", "step_width_pct_hip", "knee_fppa_peak_deg"]
-    assert all(a.score >= b.score for a, b in zip(fs, fs[1:]))
+    assert all(a.score >= b.score for a, b in zip(fs, fs[1:], strict=False))
     assert len(findings(s, limit=2)) == 2
 
 
