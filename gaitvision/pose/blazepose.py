@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gaitvision.errors import InsufficientDataError, PoseEstimationError
 from gaitvision.io.video import Frame, iter_frames
@@ -47,7 +49,7 @@ def default_pose_threads() -> int:
     return max(1, min(n, MAX_DEFAULT_THREADS))
 
 
-def _pose_model(threads: int, **kwargs):  # noqa: ANN202 - MediaPipe type, imported lazily
+def _pose_model(threads: int, **kwargs: Any) -> Any:  # MediaPipe's Pose (untyped), imported lazily
     """MediaPipe's ``Pose`` with its two TFLite models run on ``threads`` XNNPACK threads.
 
     ``mediapipe.solutions.pose.Pose`` leaves the XNNPACK delegate at its
@@ -62,8 +64,8 @@ def _pose_model(threads: int, **kwargs):  # noqa: ANN202 - MediaPipe type, impor
     from mediapipe.calculators.tensor import inference_calculator_pb2 as icpb
     from mediapipe.python.solutions import pose as mp_pose
 
-    class _Pose(mp_pose.Pose):
-        def _modify_calculator_options(self, config, params):  # type: ignore[no-untyped-def]
+    class _Pose(mp_pose.Pose):  # type: ignore[misc]  # mediapipe ships no type stubs
+        def _modify_calculator_options(self, config: Any, params: Any) -> None:
             super()._modify_calculator_options(config, params)
             for node in config.node:
                 if node.calculator not in ("InferenceCalculator", "InferenceCalculatorCpu"):
@@ -93,12 +95,43 @@ class _Restart(Exception):
     """Raised inside a pose pass to start it again with the leg outline."""
 
 
+_NO_PERSON = ("No person was found in any frame. Film the runner head to toe, "
+              "well lit, with nobody else in the picture.")
+
+
+@overload
+def estimate_poses(
+    frames: Iterable[Frame],
+    *,
+    threads: int = ...,
+    min_detection_confidence: float = ...,
+    min_tracking_confidence: float = ...,
+    progress: Callable[[int], None] | None = ...,
+    require_person: Literal[True] = ...,
+    leg_outline: bool = ...,
+    restart_if: Callable[[LandmarkTrack], bool] | None = ...,
+) -> LandmarkTrack: ...
+
+
+@overload
+def estimate_poses(
+    frames: Iterable[Frame],
+    *,
+    threads: int = ...,
+    min_detection_confidence: float = ...,
+    min_tracking_confidence: float = ...,
+    progress: Callable[[int], None] | None = ...,
+    require_person: bool,
+    leg_outline: bool = ...,
+    restart_if: Callable[[LandmarkTrack], bool] | None = ...,
+) -> LandmarkTrack | None: ...
+
+
 def estimate_poses(
     frames: Iterable[Frame],
     *,
     threads: int = 1,
-    min_detection_confidence: float = 0.5,
-    min_tracking_confidence: float = 0.5,
+    min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
     progress: Callable[[int], None] | None = None,
     require_person: bool = True,
     leg_outline: bool = False,
@@ -112,10 +145,9 @@ def estimate_poses(
         Upright RGB frames with timestamps, e.g. from :func:`iter_frames`.
         Consumed one at a time; only the landmarks are kept.
     threads
-        Threads for the pose model's inference (see :func:`_pose_model`).
-        Use 1 when several passes run side by side: XNNPACK's threads spin
-        while they wait, and more threads than free cores slow every pass
-        down badly.
+        Threads for the pose model's inference (see :func:`_pose_model`). Use 1
+        when several passes run side by side: XNNPACK's threads spin while
+        they wait, and more threads than free cores slow every pass badly.
     min_detection_confidence, min_tracking_confidence
         MediaPipe's person-detection and tracking thresholds.
     progress
@@ -146,77 +178,111 @@ def estimate_poses(
     Raises
     ------
     PoseEstimationError
-        If no person is found in any frame.
+        If no person is found in any frame (with ``require_person``).
+    """
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    names = (*LANDMARK_NAMES, *OUTLINE_NAMES) if leg_outline else LANDMARK_NAMES
+    with _tracking_model(threads, leg_outline, min_detection_confidence, min_tracking_confidence) as pose:
+        rows = _run_pass(pose, frames, names, leg_outline=leg_outline, progress=progress,
+                         restart_if=restart_if)
+    return _found_track(rows, names, require_person=require_person)
 
-    Notes
-    -----
+
+def _found_track(rows: _Rows, names: tuple[str, ...], *, require_person: bool) -> LandmarkTrack | None:
+    """The pass's track; without a person in any frame, PoseEstimationError (or None without frames)."""
+    if rows.size_wh is None:
+        if require_person:
+            raise PoseEstimationError(_NO_PERSON)
+        return None
+    if require_person and not any(np.isfinite(r).any() for r in rows.xy):
+        raise PoseEstimationError(_NO_PERSON)
+    return rows.track(names)
+
+
+def _tracking_model(threads: int, segmentation: bool, min_detection_confidence: float,
+                    min_tracking_confidence: float) -> Any:
+    """The video-mode (tracking) BlazePose model, with the person mask if ``segmentation``.
+
     ``model_complexity=1`` is the only BlazePose model bundled in the
     ``mediapipe==0.10.21`` wheel; the lite and heavy models would be
     downloaded at run time, which gaitvision never does.
     """
-    os.environ.setdefault("GLOG_minloglevel", "2")
-
-    names = (*LANDMARK_NAMES, *OUTLINE_NAMES) if leg_outline else LANDMARK_NAMES
-    n_names = len(names)
-    xy_rows: list[np.ndarray] = []
-    conf_rows: list[np.ndarray] = []
-    times: list[float] = []
-    size_wh: tuple[int, int] | None = None
-    n_found = 0
-    with _pose_model(
+    return _pose_model(
         max(1, int(threads)),
         static_image_mode=False,
         model_complexity=1,
         smooth_landmarks=True,
-        enable_segmentation=leg_outline,
+        enable_segmentation=segmentation,
         smooth_segmentation=True,
         min_detection_confidence=min_detection_confidence,
         min_tracking_confidence=min_tracking_confidence,
-    ) as pose:
-        for frame in frames:
-            h, w = frame.image.shape[:2]
-            if size_wh is None:
-                size_wh = (w, h)
-            result = pose.process(frame.image)
-            xy = np.full((n_names, 2), np.nan)
-            conf = np.zeros(n_names)
-            if result.pose_landmarks is not None:
-                lm = result.pose_landmarks.landmark
-                xy[:N_LANDMARKS, 0] = [p.x * w for p in lm]
-                xy[:N_LANDMARKS, 1] = [p.y * h for p in lm]
-                conf[:N_LANDMARKS] = [p.visibility for p in lm]
-                n_found += 1
-                if leg_outline and result.segmentation_mask is not None:
-                    for j, (knee, hip) in enumerate(_KNEE_HIP):
-                        x = knee_outline_x(result.segmentation_mask, xy[knee], xy[hip])
-                        if np.isfinite(x):
-                            xy[N_LANDMARKS + j] = (x, xy[knee, 1])
-                            conf[N_LANDMARKS + j] = conf[knee]
-            xy_rows.append(xy)
-            conf_rows.append(conf)
-            times.append(frame.time_s)
-            if progress is not None:
-                progress(len(times))
-            if restart_if is not None and n_found == PROBE_FRAMES:
-                partial = LandmarkTrack(xy=np.stack(xy_rows), confidence=np.stack(conf_rows),
-                                        time_s=np.asarray(times), frame_size_wh=size_wh,
-                                        landmark_names=names)
-                if restart_if(partial):
-                    raise _Restart
-    if size_wh is None and not require_person:
-        return None
-    if require_person and (size_wh is None or not any(np.isfinite(r).any() for r in xy_rows)):
-        raise PoseEstimationError(
-            "No person was found in any frame. Film the runner head to toe, "
-            "well lit, with nobody else in the picture."
-        )
-    return LandmarkTrack(
-        xy=np.stack(xy_rows),
-        confidence=np.stack(conf_rows),
-        time_s=np.asarray(times),
-        frame_size_wh=size_wh,  # type: ignore[arg-type]
-        landmark_names=names,
     )
+
+
+class _Rows:
+    """The landmarks of a pose pass so far, one row per frame."""
+
+    def __init__(self) -> None:
+        self.xy: list[NDArray[np.float64]] = []
+        self.conf: list[NDArray[np.float64]] = []
+        self.times: list[float] = []
+        self.size_wh: tuple[int, int] | None = None
+
+    def track(self, names: tuple[str, ...]) -> LandmarkTrack:
+        """The rows as a track (at least one frame must have been added)."""
+        assert self.size_wh is not None
+        return LandmarkTrack(xy=np.stack(self.xy), confidence=np.stack(self.conf),
+                             time_s=np.asarray(self.times), frame_size_wh=self.size_wh,
+                             landmark_names=names)
+
+
+def _run_pass(
+    pose: Any,
+    frames: Iterable[Frame],
+    names: tuple[str, ...],
+    *,
+    leg_outline: bool,
+    progress: Callable[[int], None] | None,
+    restart_if: Callable[[LandmarkTrack], bool] | None,
+) -> _Rows:
+    """Run the pose model on every frame; raises ``_Restart`` if ``restart_if`` says so."""
+    rows = _Rows()
+    n_found = 0
+    for frame in frames:
+        h, w = frame.image.shape[:2]
+        if rows.size_wh is None:
+            rows.size_wh = (w, h)
+        xy, conf, found = _frame_landmarks(pose.process(frame.image), w, h, len(names), leg_outline)
+        n_found += found
+        rows.xy.append(xy)
+        rows.conf.append(conf)
+        rows.times.append(frame.time_s)
+        if progress is not None:
+            progress(len(rows.times))
+        if restart_if is not None and n_found == PROBE_FRAMES and restart_if(rows.track(names)):
+            raise _Restart
+    return rows
+
+
+def _frame_landmarks(
+    result: Any, w: int, h: int, n_names: int, leg_outline: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
+    """Pixel positions and confidences of one frame's result (NaN and 0 without a person)."""
+    xy = np.full((n_names, 2), np.nan)
+    conf = np.zeros(n_names)
+    if result.pose_landmarks is None:
+        return xy, conf, False
+    lm = result.pose_landmarks.landmark
+    xy[:N_LANDMARKS, 0] = [p.x * w for p in lm]
+    xy[:N_LANDMARKS, 1] = [p.y * h for p in lm]
+    conf[:N_LANDMARKS] = [p.visibility for p in lm]
+    if leg_outline and result.segmentation_mask is not None:
+        for j, (knee, hip) in enumerate(_KNEE_HIP):
+            x = knee_outline_x(result.segmentation_mask, xy[knee], xy[hip])
+            if np.isfinite(x):
+                xy[N_LANDMARKS + j] = (x, xy[knee, 1])
+                conf[N_LANDMARKS + j] = conf[knee]
+    return xy, conf, True
 
 
 def is_frontal_start(track: LandmarkTrack) -> bool:
@@ -253,9 +319,8 @@ def track_video(
     if leg_outline is None:
         try:
             return estimate_poses(iter_frames(path), threads=n, progress=progress,
-                                  restart_if=is_frontal_start)  # type: ignore[return-value]
+                                  restart_if=is_frontal_start)
         except _Restart:
             logger.info("Rear or front view: running the pose pass with the leg outline")
             leg_outline = True
-    return estimate_poses(iter_frames(path), threads=n, progress=progress,  # type: ignore[return-value]
-                          leg_outline=leg_outline)
+    return estimate_poses(iter_frames(path), threads=n, progress=progress, leg_outline=leg_outline)

@@ -18,18 +18,28 @@ as a sequential pass (the same decoder, the same timestamp rule).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gaitvision.errors import PoseEstimationError
 from gaitvision.io.video import _check_path, first_frame_time_s, iter_frames, probe_video
 from gaitvision.landmarks import LANDMARK_NAMES
-from gaitvision.pose.blazepose import _Restart, default_pose_threads, estimate_poses, is_frontal_start
+from gaitvision.pose.blazepose import (
+    _NO_PERSON,
+    _Restart,
+    default_pose_threads,
+    estimate_poses,
+    is_frontal_start,
+)
 from gaitvision.pose.knee_outline import OUTLINE_NAMES
 from gaitvision.track import LandmarkTrack
 
@@ -41,17 +51,22 @@ logger = logging.getLogger(__name__)
 #: cost more than they save).
 MIN_PARALLEL_DURATION_S = 6.0
 
-_progress_counter = None
+#: Frames done by all workers (a shared counter, set in each worker).
+_progress_counter: Synchronized[int] | None = None
+
+#: One worker's result: segment start, then the kept frames' times, positions and
+#: confidences, the frame size (None without frames) and whether a person was found.
+_Part = tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], tuple[int, int] | None, bool]
 
 
-def _init_worker(counter) -> None:  # pragma: no cover - runs in the worker
+def _init_worker(counter: Synchronized[int]) -> None:  # pragma: no cover - runs in the worker
     global _progress_counter
     _progress_counter = counter
     os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float,
-             leg_outline: bool) -> tuple:
+             leg_outline: bool) -> _Part:
     """Worker: landmarks of the frames in [start_s, end_s)."""
 
     def tick(_: int) -> None:
@@ -80,11 +95,9 @@ def _probe_frontal(path: str | os.PathLike[str], threads: int | None) -> bool:
         decision.append(is_frontal_start(track))
         return True  # stop the probe here
 
-    try:
+    with contextlib.suppress(_Restart):
         estimate_poses(iter_frames(path), threads=threads or default_pose_threads(),
                        restart_if=decide, require_person=False)
-    except _Restart:
-        pass
     return bool(decision and decision[0])
 
 
@@ -132,15 +145,30 @@ def track_video_parallel(
         return track_video(p, threads=threads, progress=progress, leg_outline=leg_outline)
     if leg_outline is None:
         leg_outline = _probe_frontal(p, threads)
-    t0 = first_frame_time_s(p)
     bounds = np.linspace(0.0, meta.duration_s, workers + 1)
     bounds[-1] = np.inf
+    parts = _run_segments(p, first_frame_time_s(p), bounds, warmup_s=warmup_s, leg_outline=leg_outline,
+                          progress=progress)
+    return _joined(parts, leg_outline)
+
+
+def _run_segments(
+    p: Path,
+    t0: float,
+    bounds: NDArray[np.float64],
+    *,
+    warmup_s: float,
+    leg_outline: bool,
+    progress: Callable[[int], None] | None,
+) -> list[_Part]:
+    """Track each segment ``[bounds[i], bounds[i + 1])`` in its own process; the parts in segment order."""
+    workers = len(bounds) - 1
     ctx = mp.get_context("spawn")
     counter = ctx.Value("l", 0)
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(counter,)) as pool:
         futures = [pool.submit(_segment, str(p), t0, float(a), float(b), warmup_s, leg_outline)
-                   for a, b in zip(bounds[:-1], bounds[1:])]
+                   for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
@@ -148,12 +176,14 @@ def track_video_parallel(
                 progress(int(counter.value))
         parts = [f.result() for f in futures]
     parts.sort(key=lambda x: x[0])
+    return parts
+
+
+def _joined(parts: list[_Part], leg_outline: bool) -> LandmarkTrack:
+    """One track from the segments' frames (PoseEstimationError if no segment found a person)."""
     sizes = {q[4] for q in parts if q[4] is not None}
     if not any(q[5] for q in parts):
-        raise PoseEstimationError(
-            "No person was found in any frame. Film the runner head to toe, "
-            "well lit, with nobody else in the picture."
-        )
+        raise PoseEstimationError(_NO_PERSON)
     times = np.concatenate([q[1] for q in parts])
     xy = np.concatenate([q[2] for q in parts])
     conf = np.concatenate([q[3] for q in parts])
