@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gaitvision.synth.kinematics import BodyState, Skeleton, rot_x, rot_y, rot_z
+from gaitvision.synth.kinematics import BodyState, LegState, Skeleton, rot_x, rot_y, rot_z
 from gaitvision.synth.spec import BodySpec, ClothingSpec, GaitSpec
 
 __all__ = ["Body", "LANDMARK_BONES", "MEDIAPIPE_NAMES"]
@@ -57,7 +58,7 @@ def _model() -> Any:
     return _MODEL
 
 
-def _frame(u: NDArray, n: NDArray) -> NDArray:
+def _frame(u: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
     """Orthonormal frame with first axis ``u`` and second axis ``n`` orthogonalised to it."""
     u = u / np.linalg.norm(u)
     n = n - (n @ u) * u
@@ -65,7 +66,7 @@ def _frame(u: NDArray, n: NDArray) -> NDArray:
     return np.stack([u, n, np.cross(u, n)], axis=1)
 
 
-def _half_rotation(R: NDArray) -> NDArray:
+def _half_rotation(R: NDArray[np.float64]) -> NDArray[np.float64]:
     """The rotation by half the angle of ``R`` about the same axis."""
     angle = math.acos(min(max((np.trace(R) - 1) / 2, -1.0), 1.0))
     if angle < 1e-9:
@@ -74,6 +75,21 @@ def _half_rotation(R: NDArray) -> NDArray:
     from gaitvision.synth.kinematics import rodrigues
 
     return rodrigues(axis, angle / 2)
+
+
+def _foot_bone(side: str) -> Callable[[str], bool]:
+    """Whether a bone belongs to one foot (the foot bone and the toes)."""
+
+    def of_foot(n: str) -> bool:
+        return n == f"foot.{side}" or (n.startswith("toe") and n.endswith(side))
+
+    return of_foot
+
+
+def _lowest(p: NDArray[np.float64], pitch_deg: float) -> int:
+    """Index of the lowest of the foot points ``p`` when the foot is pitched by ``pitch_deg``."""
+    q = p @ rot_y(-math.radians(pitch_deg)).T
+    return int(np.argmin(q[:, 2]))
 
 
 @dataclass
@@ -103,9 +119,9 @@ class Body:
         self.ref = {n: ref_heads[i] for i, n in enumerate(self.labels)}
         self.faces = self.model.faces.numpy().astype(np.int32)
         W = self.model.vertex_bone_weights.double().numpy()
-        I = self.model.vertex_bone_indices.numpy()
-        self._weights, self._indices = W, I
-        self.dominant = I[np.arange(len(I)), W.argmax(1)]
+        bone_idx = self.model.vertex_bone_indices.numpy()
+        self._weights, self._indices = W, bone_idx
+        self.dominant = bone_idx[np.arange(len(bone_idx)), W.argmax(1)]
         self._flip_if_inward()
         self._feet()
         self.vertex_region = self._regions(clothing)
@@ -123,9 +139,10 @@ class Body:
             self._palm_normal[s] = n / np.linalg.norm(n)
 
     # ------------------------------------------------------------ reference geometry
-    def _bone_weight(self, pred) -> NDArray:
+    def _bone_weight(self, pred: Callable[[str], bool]) -> NDArray[np.float64]:
         sel = np.array([pred(n) for n in self.labels])
-        return (self._weights * sel[self._indices]).sum(1)
+        w: NDArray[np.float64] = (self._weights * sel[self._indices]).sum(1)
+        return w
 
     def _flip_if_inward(self) -> None:
         v, f = self.ref_vertices, self.faces
@@ -134,11 +151,11 @@ class Body:
             self.faces = self.faces[:, ::-1].copy()
 
     def _feet(self) -> None:
-        self.foot_Q: dict[str, NDArray] = {}
+        self.foot_Q: dict[str, NDArray[np.float64]] = {}
         self.tracked: dict[int, int] = {}
         hip, knee, ankle, pivots = {}, {}, {}, {}
         for s in ("L", "R"):
-            w = self._bone_weight(lambda n, s=s: n == f"foot.{s}" or (n.startswith("toe") and n.endswith(s)))
+            w = self._bone_weight(_foot_bone(s))
             rigid = np.where(w > 0.999)[0]
             a = self.ref[f"foot.{s}"]
             rel = self.ref_vertices[rigid] - a
@@ -148,12 +165,7 @@ class Body:
             yaw = math.atan2(tip0[1] - back0[1], tip0[0] - back0[0])
             Q = rot_z(-yaw)
             p = rel @ Q.T
-
-            def lowest(pitch_deg: float) -> int:
-                q = p @ rot_y(-math.radians(pitch_deg)).T
-                return int(np.argmin(q[:, 2]))
-
-            ih, it = lowest(20.0), lowest(-45.0)
+            ih, it = _lowest(p, 20.0), _lowest(p, -45.0)
             d = p[it] - p[ih]
             Q = rot_y(math.atan2(d[2], d[0])) @ Q
             p = rel @ Q.T
@@ -174,9 +186,7 @@ class Body:
             heel_pivot={s: pivots[s][0] for s in ("L", "R")},
             toe_pivot={s: pivots[s][1] for s in ("L", "R")},
         )
-        self.foot_bones = {s: self._bone_weight(
-            lambda n, s=s: n == f"foot.{s}" or (n.startswith("toe") and n.endswith(s))) > 0.5
-            for s in ("L", "R")}
+        self.foot_bones = {s: self._bone_weight(_foot_bone(s)) > 0.5 for s in ("L", "R")}
 
     def _regions(self, cl: ClothingSpec) -> NDArray[np.int8]:
         v, lab, dom = self.ref_vertices, self.labels, self.dominant
@@ -243,11 +253,13 @@ class Body:
                 "outsole": np.array(cl.outsole),
                 "eye_white": np.array([0.85, 0.85, 0.82]), "iris": np.array([0.08, 0.06, 0.05]),
                 "lips": skin * np.array([0.85, 0.55, 0.55])}
-        return np.stack([cols[r] for r in REGIONS]).astype(np.float32)
+        palette: NDArray[np.float32] = np.stack([cols[r] for r in REGIONS]).astype(np.float32)
+        return palette
 
     @property
     def vertex_colors(self) -> NDArray[np.float32]:
-        return self.palette[self.vertex_region]
+        colors: NDArray[np.float32] = self.palette[self.vertex_region]
+        return colors
 
     @property
     def face_colors(self) -> NDArray[np.float32]:
@@ -255,10 +267,13 @@ class Body:
         r = self.vertex_region[self.faces]
         a, b, c = r[:, 0], r[:, 1], r[:, 2]
         major = np.where(b == c, b, a)
-        return self.palette[major]
+        colors: NDArray[np.float32] = self.palette[major]
+        return colors
 
     # ------------------------------------------------------------ posing
-    def _leg_rotations(self, s: str, leg: Any) -> tuple[NDArray, NDArray, NDArray]:
+    def _leg_rotations(
+        self, s: str, leg: LegState
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """World rotations (reference -> posed) of thigh, shank and foot."""
         hip, knee, ankle = self.ref[f"upperleg01.{s}"], self.ref[f"lowerleg01.{s}"], self.ref[f"foot.{s}"]
         fwd = np.array([1.0, 0.0, 0.0])
@@ -269,8 +284,8 @@ class Body:
         G_f = leg.foot_R @ self.foot_Q[s]
         return G_t, G_s, G_f
 
-    def _arm_rotations(self, s: str, swing_deg: float, elbow_deg: float, trunk: NDArray
-                       ) -> tuple[NDArray, NDArray]:
+    def _arm_rotations(self, s: str, swing_deg: float, elbow_deg: float, trunk: NDArray[np.float64]
+                       ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         sh, el, wr = self.ref[f"upperarm01.{s}"], self.ref[f"lowerarm01.{s}"], self.ref[f"wrist.{s}"]
         u_ref, w_ref = (el - sh) / np.linalg.norm(el - sh), (wr - el) / np.linalg.norm(wr - el)
         m_ref = np.cross(u_ref, w_ref)
@@ -288,11 +303,11 @@ class Body:
         F_wref = np.stack([w_ref, np.cross(m_ref, w_ref), m_ref], 1)
         return F_u @ F_uref.T, F_w @ F_wref.T
 
-    def _fist(self, s: str, G_hand: NDArray) -> dict[str, NDArray]:
+    def _fist(self, s: str, G_hand: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
         """Loosely curled fingers (a runner's hand), as deltas relative to the posed hand."""
         from gaitvision.synth.kinematics import rodrigues
 
-        out: dict[str, NDArray] = {}
+        out: dict[str, NDArray[np.float64]] = {}
         wr = self.ref[f"wrist.{s}"]
         for k in (2, 3, 4, 5):
             names = [f"finger{k}-{j}.{s}" for j in (1, 2, 3)]
@@ -302,20 +317,20 @@ class Body:
             palm = (a - wr) / np.linalg.norm(a - wr)
             axis = np.cross(palm, self._palm_normal[s])
             G = G_hand
-            for n, ang in zip(names, (70.0, 80.0, 50.0)):
+            for n, ang in zip(names, (70.0, 80.0, 50.0), strict=True):  # three phalanges
                 Rm = rodrigues(G_hand @ axis, math.radians(ang))
                 out[n] = G.T @ Rm @ G
                 G = Rm @ G
         return out
 
-    def deltas(self, st: BodyState, gait: GaitSpec) -> dict[str, NDArray]:
+    def deltas(self, st: BodyState, gait: GaitSpec) -> dict[str, NDArray[np.float64]]:
         """anny 'local-ref' deltas (anny axes, 3x3) for one body state."""
         Rp = st.pelvis_R
         lean = math.radians(gait.trunk_lean_deg)
         yaw_t = -0.8 * math.radians(st.pelvis_yaw_deg)        # shoulders counter-rotate
         lat = -0.3 * math.radians(st.obliquity_deg)
         trunk = rot_z(yaw_t) @ rot_x(lat) @ rot_y(lean)
-        world: dict[str, NDArray] = {"root": Rp}
+        world: dict[str, NDArray[np.float64]] = {"root": Rp}
         rel = Rp.T @ trunk
         half = _half_rotation(rel)
         # the lumbar spine and the waist follow the pelvis (spine05-03); the trunk

@@ -41,10 +41,13 @@ class Camera:
     def focal_px(self) -> float:
         return float(self.K[0, 0])
 
-    def to_cam(self, pts: NDArray) -> NDArray:
-        return (np.asarray(pts, dtype=float) - self.position) @ self.R.T
+    def to_cam(self, pts: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+        c: NDArray[np.float64] = (np.asarray(pts, dtype=float) - self.position) @ self.R.T
+        return c
 
-    def project(self, pts: NDArray, scale: float = 1.0) -> tuple[NDArray, NDArray]:
+    def project(
+        self, pts: NDArray[np.floating[Any]], scale: float = 1.0
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Pixel coordinates (..., 2) and depth (...) of world points; ``scale`` for supersampling."""
         c = self.to_cam(pts)
         z = c[..., 2]

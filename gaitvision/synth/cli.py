@@ -45,12 +45,12 @@ def _colour(text: str) -> tuple[str, tuple[float, float, float]]:
             f"expected REGION=#rrggbb or REGION=r,g,b (0-1), but got {text!r}") from None
     if name not in _COLOURS or len(rgb) != 3:
         raise argparse.ArgumentTypeError(f"region must be one of {', '.join(_COLOURS)}; got {name!r}")
-    return name, rgb  # type: ignore[return-value]
+    return name, rgb
 
 
 def add_synth_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``synth`` subcommand to an argparse subparsers object."""
-    s = sub.add_parser(
+    s: argparse.ArgumentParser = sub.add_parser(
         "synth",
         help="render a synthetic treadmill runner with exact ground truth (extra 'synth')",
         description="Render an H.264 clip of a parametric runner on a treadmill and a truth JSON "

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from gaitvision.errors import ConfigError
 from gaitvision.synth.spec import GaitSpec
 
-__all__ = ["GaitModel", "LegState", "Skeleton", "fppa_deg", "rot_x", "rot_y", "rot_z"]
+__all__ = ["GaitModel", "LegState", "Skeleton", "fppa_deg", "rot_x", "rot_y", "rot_z", "seen_from_behind"]
 
 Vec = NDArray[np.float64]
 SIDES = ("L", "R")
@@ -66,7 +66,8 @@ def rodrigues(axis: Vec, a: float) -> Vec:
     """Rotation about unit ``axis`` by ``a`` radians."""
     k = axis / np.linalg.norm(axis)
     kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + math.sin(a) * kx + (1 - math.cos(a)) * kx @ kx
+    r: Vec = np.eye(3) + math.sin(a) * kx + (1 - math.cos(a)) * kx @ kx
+    return r
 
 
 def foot_rotation(pitch_deg: float, yaw_deg: float) -> Vec:
@@ -89,6 +90,11 @@ def fppa_deg(hip: Vec, knee: Vec, ankle: Vec, other_hip: Vec) -> float:
     return mag * (1.0 if (knee[0] - x_line) * medial >= 0 else -1.0)
 
 
+def seen_from_behind(q: Vec) -> Vec:
+    """A world point as seen by a camera behind the runner: 2D image coordinates, y down."""
+    return np.array([-q[1], -q[2]])
+
+
 def _hermite(p0: float, m0: float, p1: float, m1: float, u: float) -> float:
     u2, u3 = u * u, u * u * u
     return ((2 * u3 - 3 * u2 + 1) * p0 + (u3 - 2 * u2 + u) * m0
@@ -97,7 +103,7 @@ def _hermite(p0: float, m0: float, p1: float, m1: float, u: float) -> float:
 
 def _spline(knots: list[tuple[float, float, float]], u: float) -> float:
     """Piecewise cubic Hermite through ``(u, value, slope)`` knots (slopes per unit u)."""
-    for (u0, p0, m0), (u1, p1, m1) in zip(knots, knots[1:]):
+    for (u0, p0, m0), (u1, p1, m1) in zip(knots, knots[1:], strict=False):  # consecutive pairs
         if u <= u1 or (u1 == knots[-1][0]):
             h = u1 - u0
             return _hermite(p0, m0 * h, p1, m1 * h, min(max((u - u0) / h, 0.0), 1.0))
@@ -288,7 +294,8 @@ class GaitModel:
         """Belt spot of the heel at contact so that the ankle passes under the hip on time."""
         tau = self.g.ankle_under_hip_frac
         a, _ = self._stance_ankle(side, tau, 0.0)
-        return self.hip_xy(side, self._t_of(side, tau))[0] - a[0]
+        spot: float = self.hip_xy(side, self._t_of(side, tau))[0] - a[0]
+        return spot
 
     def knee_flex_stance(self, tau: float) -> float:
         """Prescribed knee flexion from contact to its peak (``stance_peak_frac``)."""
@@ -395,7 +402,7 @@ class GaitModel:
         return hip + a * e + r * pp, pp
 
     def _fppa_3d(self, hip: Vec, knee: Vec, ankle: Vec, other_hip: Vec) -> float:
-        f = lambda q: np.array([-q[1], -q[2]])  # noqa: E731  (seen from behind, y down)
+        f = seen_from_behind
         return fppa_deg(f(hip), f(knee), f(ankle), f(other_hip))
 
     def _stance_fppa_peak(self, side: str) -> float:

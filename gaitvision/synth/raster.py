@@ -8,6 +8,7 @@ once per camera and each frame's body is drawn over a copy of it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -21,8 +22,16 @@ __all__ = ["Scene", "draw_triangles", "shade", "vertex_normals"]
 NEAR = 0.05
 
 
-@njit(cache=True, nogil=True)
-def draw_triangles(tri, xy, z, shade_v, face_col, zbuf, img):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]  # numba ships no type stubs
+def draw_triangles(  # pragma: no cover - compiled
+    tri: NDArray[np.int32],
+    xy: NDArray[np.float64],
+    z: NDArray[np.float64],
+    shade_v: NDArray[np.float64],
+    face_col: NDArray[np.floating[Any]],
+    zbuf: NDArray[np.float32],
+    img: NDArray[np.float32],
+) -> None:
     """Rasterise triangles ``tri`` (F, 3) with screen ``xy`` (V, 2), depth ``z`` (V,),
     per-vertex light ``shade_v`` (V,) and per-face albedo ``face_col`` (F, 3) into
     ``zbuf`` (H, W) and ``img`` (H, W, 3), in place. Per-face albedo keeps the
@@ -68,7 +77,7 @@ def draw_triangles(tri, xy, z, shade_v, face_col, zbuf, img):  # pragma: no cove
                 img[py, px, 2] = bl * k
 
 
-def vertex_normals(v: NDArray, faces: NDArray) -> NDArray:
+def vertex_normals(v: NDArray[np.float64], faces: NDArray[np.int32]) -> NDArray[np.float64]:
     """Area-weighted unit vertex normals (V, 3)."""
     fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
     n = np.zeros_like(v)
@@ -80,13 +89,13 @@ def vertex_normals(v: NDArray, faces: NDArray) -> NDArray:
     return n
 
 
-def light_dir(scene: SceneSpec) -> NDArray:
+def light_dir(scene: SceneSpec) -> NDArray[np.float64]:
     az, el = math.radians(scene.key_azimuth_deg), math.radians(scene.key_elevation_deg)
     return np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
 
 
-def shade(normals: NDArray, scene: SceneSpec, view_dir: NDArray,
-          depth: NDArray | None = None) -> NDArray:
+def shade(normals: NDArray[np.float64], scene: SceneSpec, view_dir: NDArray[np.float64],
+          depth: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """Per-vertex light (V,): ambient + key light + a fill light from the camera (Lambert).
 
     With ``depth`` (distance along the camera axis), the half of the body
@@ -96,14 +105,16 @@ def shade(normals: NDArray, scene: SceneSpec, view_dir: NDArray,
     """
     key = np.clip(normals @ light_dir(scene), 0.0, None)
     fill = np.abs(normals @ view_dir)
-    k = scene.ambient + scene.key_intensity * key + scene.fill * fill
+    k: NDArray[np.float64] = scene.ambient + scene.key_intensity * key + scene.fill * fill
     if depth is not None and scene.far_side_darkening > 0:
         mid = 0.5 * (np.percentile(depth, 5) + np.percentile(depth, 95))
         k = k * (1.0 - scene.far_side_darkening * np.clip((depth - mid) / 0.15, 0.0, 1.0))
     return k
 
 
-def _box(lo: tuple[float, float, float], hi: tuple[float, float, float]) -> tuple[NDArray, NDArray]:
+def _box(
+    lo: tuple[float, float, float], hi: tuple[float, float, float]
+) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
     x0, y0, z0 = lo
     x1, y1, z1 = hi
     v = np.array([[x0, y0, z0], [x1, y0, z0], [x1, y1, z0], [x0, y1, z0],
@@ -115,7 +126,9 @@ def _box(lo: tuple[float, float, float], hi: tuple[float, float, float]) -> tupl
     return v, np.array(f, dtype=np.int32)
 
 
-def _grid(origin: NDArray, e1: NDArray, e2: NDArray, n1: int, n2: int) -> tuple[NDArray, NDArray]:
+def _grid(
+    origin: NDArray[np.float64], e1: NDArray[np.float64], e2: NDArray[np.float64], n1: int, n2: int
+) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
     i, j = np.meshgrid(np.arange(n1 + 1), np.arange(n2 + 1), indexing="ij")
     v = origin + i[..., None] * e1 / n1 + j[..., None] * e2 / n2
     v = v.reshape(-1, 3)
@@ -132,7 +145,7 @@ class Scene:
 
     def __init__(self, scene: SceneSpec, cam: Camera, ss: int, console: bool) -> None:
         self.spec, self.cam, self.ss = scene, cam, ss
-        parts: list[tuple[NDArray, NDArray, NDArray]] = []
+        parts: list[tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]]] = []
         s = scene.room_half_size_m
         fl = -scene.deck_height_m
         n = 32
@@ -154,9 +167,11 @@ class Scene:
         parts.append((*_box((-L - 0.05, -Wb, fl), (L + 0.1, Wb, -0.004)), fc * 0.7))
         if console:
             for sgn in (-1, 1):  # uprights and handrails
-                parts.append((*_box((L + 0.02, sgn * (Wb + 0.05) - 0.025, fl), (L + 0.08, sgn * (Wb + 0.05) + 0.025, 1.05)), fc))
-                parts.append((*_box((L - 0.45, sgn * (Wb + 0.05) - 0.02, 0.95), (L + 0.08, sgn * (Wb + 0.05) + 0.02, 0.99)), fc))
-            parts.append((*_box((L - 0.05, -(Wb + 0.08), 1.05), (L + 0.12, Wb + 0.08, 1.22)), np.array([0.2, 0.2, 0.22])))
+                yc = sgn * (Wb + 0.05)
+                parts.append((*_box((L + 0.02, yc - 0.025, fl), (L + 0.08, yc + 0.025, 1.05)), fc))
+                parts.append((*_box((L - 0.45, yc - 0.02, 0.95), (L + 0.08, yc + 0.02, 0.99)), fc))
+            parts.append((*_box((L - 0.05, -(Wb + 0.08), 1.05), (L + 0.12, Wb + 0.08, 1.22)),
+                          np.array([0.2, 0.2, 0.22])))
         verts, faces, cols = [], [], []
         off = 0
         for v, f, c in parts:   # unshared vertices: flat shading per triangle
@@ -179,15 +194,16 @@ class Scene:
         self.bg_z, self.bg_img = zbuf, img
         self.bg_small = self._down(img)
 
-    def _down(self, img: NDArray) -> NDArray:
+    def _down(self, img: NDArray[np.float32]) -> NDArray[np.float32]:
         ss = self.ss
         if ss == 1:
             return img.astype(np.float32)
         h, w = img.shape[0] // ss, img.shape[1] // ss
-        return img.reshape(h, ss, w, ss, 3).mean(axis=(1, 3), dtype=np.float32)
+        small: NDArray[np.float32] = img.reshape(h, ss, w, ss, 3).mean(axis=(1, 3), dtype=np.float32)
+        return small
 
-    def render(self, verts: NDArray, faces: NDArray, light: NDArray, face_albedo: NDArray
-               ) -> NDArray[np.float32]:
+    def render(self, verts: NDArray[np.floating[Any]], faces: NDArray[np.int32], light: NDArray[np.float64],
+               face_albedo: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
         """The frame (H, W, 3) in [0, 1] at display resolution, body over the background.
 
         Only the body's bounding box is rasterised and downsampled; the rest

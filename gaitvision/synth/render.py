@@ -7,8 +7,9 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +18,12 @@ from gaitvision.io._atomic import write_text
 from gaitvision.io.video import VideoWriter
 from gaitvision.synth._deps import require_synth
 from gaitvision.synth.spec import SynthSpec
+
+if TYPE_CHECKING:  # imported where a clip is rendered (torch, numba)
+    from gaitvision.synth.body import Body
+    from gaitvision.synth.camera import Camera
+    from gaitvision.synth.kinematics import GaitModel
+    from gaitvision.synth.raster import Scene
 
 __all__ = ["TRUTH_FORMAT", "render_clip"]
 
@@ -34,8 +41,9 @@ LANDMARK_DEFINITION = ("hips/knees/ankles/shoulders/elbows/wrists = rig joint ce
                        "foot_index: the tip of the shoe)")
 
 
-def _round_list(a: NDArray, nd: int) -> list:
-    return np.round(a, nd).tolist()
+def _round_list(a: NDArray[np.floating[Any]], nd: int) -> list[Any]:
+    out: list[Any] = np.round(a, nd).tolist()
+    return out
 
 
 def render_clip(
@@ -67,11 +75,10 @@ def render_clip(
         The truth (format ``gaitvision-synth-truth/1``).
     """
     require_synth()
-    from gaitvision.synth.body import MEDIAPIPE_NAMES, Body  # noqa: PLC0415 (torch)
+    from gaitvision.synth.body import Body  # noqa: PLC0415 (torch)
     from gaitvision.synth.camera import make_camera
     from gaitvision.synth.kinematics import GaitModel
-    from gaitvision.synth.raster import Scene, shade, vertex_normals
-    from gaitvision.synth.truth import compute_truth
+    from gaitvision.synth.raster import Scene
 
     t_start = time.perf_counter()
     video_path = Path(video_path)
@@ -86,16 +93,46 @@ def render_clip(
     if max_frames is not None:
         n = min(n, max_frames)
     times = np.arange(n) / r.fps
+    rendered = _render_frames(spec, video_path, body=body, gm=gm, cam=cam, scene=scene, times=times,
+                              progress=progress)
+    doc = _truth_doc(spec, video_path, rendered, body=body, gm=gm, cam=cam, times=times, t_start=t_start)
+    write_text(truth_path, json.dumps(doc, separators=(",", ":"), allow_nan=False))
+    logger.info("Rendered %s (%d frames) in %.1f s", video_path, n, doc["render_seconds"])
+    return doc
+
+
+@dataclass
+class _Rendered:
+    """What the render pass keeps per frame, batch by batch: 3D landmarks and the feet."""
+
+    lm3d: dict[int, list[NDArray[np.float64]]]
+    foot_min: dict[str, list[NDArray[np.float32]]]
+    foot_vertices: dict[str, list[NDArray[np.float32]]]
+    kin_err: float = 0.0  # largest distance of the body's hip joints from the kinematics', m
+
+
+def _render_frames(
+    spec: SynthSpec,
+    video_path: Path,
+    *,
+    body: Body,
+    gm: GaitModel,
+    cam: Camera,
+    scene: Scene,
+    times: NDArray[np.float64],
+    progress: Callable[[int, int], None] | None,
+) -> _Rendered:
+    """Pose, rasterise and encode every frame (atomically) in batches of :data:`BATCH`."""
+    from gaitvision.synth.body import MEDIAPIPE_NAMES  # noqa: PLC0415 (torch)
+
+    r = spec.render
+    n = len(times)
     rng = np.random.default_rng(r.seed)
-    albedo = np.asarray(body.face_colors, dtype=np.float64) ** GAMMA
-    view_dir = -cam.R[2]
     nb = r.motion_blur_samples
     offsets = ((np.arange(nb) + 0.5) / nb - 0.5) * r.shutter_fraction / r.fps if nb > 1 else np.zeros(1)
-    lm3d: dict[int, list[NDArray]] = {i: [] for i in MEDIAPIPE_NAMES}
-    foot_min = {"L": [], "R": []}
-    foot_vertices: dict[str, list[NDArray]] = {"L": [], "R": []}
+    out = _Rendered({i: [] for i in MEDIAPIPE_NAMES}, {"L": [], "R": []}, {"L": [], "R": []})
     foot_mask = {s: np.where(body.foot_bones[s])[0] for s in ("L", "R")}
-    kin_err = 0.0
+    shader = _Shader(spec, body, cam, scene)
     writer = VideoWriter(video_path, width=cam.width, height=cam.height, crf=r.crf, preset=r.preset)
     try:
         for b0 in range(0, n, BATCH):
@@ -104,27 +141,21 @@ def render_clip(
             posed = body.pose(centre_states, spec.gait)
             lms = body.landmarks(posed)
             for i in MEDIAPIPE_NAMES:
-                lm3d[i].append(lms[i])
+                out.lm3d[i].append(lms[i])
             for k, st in enumerate(centre_states):
                 for s, ix in (("L", 23), ("R", 24)):
-                    kin_err = max(kin_err, float(np.abs(lms[ix][k] - st.legs[s].hip).max()))
+                    out.kin_err = max(out.kin_err, float(np.abs(lms[ix][k] - st.legs[s].hip).max()))
             for s in ("L", "R"):
                 fv = posed.vertices[:, foot_mask[s]]
-                foot_min[s].append(fv[:, :, 2].min(axis=1))
-                foot_vertices[s].append(fv)
+                out.foot_min[s].append(fv[:, :, 2].min(axis=1))
+                out.foot_vertices[s].append(fv)
+            sub_posed = None
             if nb > 1:
                 sub = [gm.state(float(t + o)) for t in bt for o in offsets]
                 sub_posed = body.pose(sub, spec.gait).vertices.reshape(len(bt), nb, -1, 3)
             for k, t in enumerate(bt):
-                frames = sub_posed[k] if nb > 1 else posed.vertices[k:k + 1]
-                acc = None
-                for v in frames:
-                    v = v.astype(np.float64)
-                    depth = cam.to_cam(v)[:, 2]
-                    light = shade(vertex_normals(v, body.faces), spec.scene, view_dir, depth)
-                    img = scene.render(v, body.faces, light, albedo)
-                    acc = img if acc is None else acc + img
-                img = np.clip(acc / len(frames), 0.0, 1.0) ** (1.0 / GAMMA) * 255.0
+                frames = sub_posed[k] if sub_posed is not None else posed.vertices[k:k + 1]
+                img = shader.exposure(frames)
                 if r.noise_sigma > 0:
                     img = img + rng.normal(0.0, r.noise_sigma, img.shape)
                 writer.write(np.clip(img + 0.5, 0, 255).astype(np.uint8), float(t))
@@ -134,26 +165,64 @@ def render_clip(
         writer.close(commit=False)
         raise
     writer.close(commit=True)
+    return out
 
-    L3 = {i: np.concatenate(v) for i, v in lm3d.items()}
-    fmin = {s: np.concatenate(v) for s, v in foot_min.items()}
-    fverts = {s: np.concatenate(v) for s, v in foot_vertices.items()}
-    foot_pts = {}
-    for s, (heel_i, toe_i) in (("L", (29, 31)), ("R", (30, 32))):
-        a = body.ref[f"foot.{s}"]
-        Q = body.foot_Q[s]
-        foot_pts[s] = {"heel": Q @ (body.ref_vertices[body.tracked[heel_i]] - a),
-                       "toe": Q @ (body.ref_vertices[body.tracked[toe_i]] - a)}
-    truth = compute_truth(gm=gm, cam=cam, times=times, lm3d=L3, foot_min_z=fmin, foot_pts=foot_pts)
+
+class _Shader:
+    """One frame's picture: the body over the scene, lit, averaged over the exposure, gamma-encoded."""
+
+    def __init__(self, spec: SynthSpec, body: Body, cam: Camera, scene: Scene) -> None:
+        self.spec, self.body, self.cam, self.scene = spec, body, cam, scene
+        self.albedo = np.asarray(body.face_colors, dtype=np.float64) ** GAMMA
+        self.view_dir = -cam.R[2]
+
+    def exposure(self, frames: NDArray[np.float32]) -> NDArray[np.floating[Any]]:
+        """The 0-255 image (float) of the sub-frame vertex sets ``frames`` (k, V, 3), averaged."""
+        acc = self._linear(frames[0])
+        for v in frames[1:]:
+            acc = acc + self._linear(v)
+        img: NDArray[np.floating[Any]] = np.clip(acc / len(frames), 0.0, 1.0) ** (1.0 / GAMMA) * 255.0
+        return img
+
+    def _linear(self, vertices: NDArray[np.float32]) -> NDArray[np.float32]:
+        from gaitvision.synth.raster import shade, vertex_normals
+
+        v = vertices.astype(np.float64)
+        depth = self.cam.to_cam(v)[:, 2]
+        light = shade(vertex_normals(v, self.body.faces), self.spec.scene, self.view_dir, depth)
+        return self.scene.render(v, self.body.faces, light, self.albedo)
+
+
+def _truth_doc(
+    spec: SynthSpec,
+    video_path: Path,
+    rendered: _Rendered,
+    *,
+    body: Body,
+    gm: GaitModel,
+    cam: Camera,
+    times: NDArray[np.float64],
+    t_start: float,
+) -> dict[str, Any]:
+    """The truth JSON document of a rendered clip (format :data:`TRUTH_FORMAT`)."""
+    from gaitvision.synth.body import MEDIAPIPE_NAMES  # noqa: PLC0415 (torch)
+    from gaitvision.synth.truth import compute_truth
+
+    r = spec.render
+    n = len(times)
+    L3 = {i: np.concatenate(v) for i, v in rendered.lm3d.items()}
+    fmin = {s: np.concatenate(v) for s, v in rendered.foot_min.items()}
+    fverts = {s: np.concatenate(v) for s, v in rendered.foot_vertices.items()}
+    truth = compute_truth(gm=gm, cam=cam, times=times, lm3d=L3, foot_min_z=fmin, foot_pts=_foot_points(body))
     uv = {i: cam.project(p)[0] for i, p in L3.items()}
     in_stance = {s: np.array([gm.phase(s, float(t)) < gm.g.duty_factor for t in times]) for s in ("L", "R")}
     slip = _contact_slip(fverts, in_stance, gm.v, 1.0 / r.fps)
-    doc = {
+    return {
         "format": TRUTH_FORMAT,
         "spec": spec.to_dict(),
         "video": {"file": video_path.name, "fps": float(r.fps), "width": cam.width,
                   "height": cam.height, "n_frames": n, "duration_s": round(n / r.fps, 6),
-                  "codec": "h264 yuv420p", "motion_blur_samples": nb,
+                  "codec": "h264 yuv420p", "motion_blur_samples": r.motion_blur_samples,
                   "frame_time": "t = frame_index / fps (centre of the exposure)"},
         "camera": cam.to_dict(),
         "world_frame": WORLD_FRAME,
@@ -177,11 +246,19 @@ def render_clip(
         "steps": truth["steps"],
         "summary": truth["summary"],
         "qa": {**slip, "min_foot_height_m": round(float(min(fmin["L"].min(), fmin["R"].min())), 5),
-               "max_joint_vs_kinematics_m": kin_err},
+               "max_joint_vs_kinematics_m": rendered.kin_err},
     }
-    write_text(truth_path, json.dumps(doc, separators=(",", ":"), allow_nan=False))
-    logger.info("Rendered %s (%d frames) in %.1f s", video_path, n, doc["render_seconds"])
-    return doc
+
+
+def _foot_points(body: Body) -> dict[str, dict[str, NDArray[np.float64]]]:
+    """The tracked heel and toe vertices of each shoe in its foot frame."""
+    foot_pts = {}
+    for s, (heel_i, toe_i) in (("L", (29, 31)), ("R", (30, 32))):
+        a = body.ref[f"foot.{s}"]
+        Q = body.foot_Q[s]
+        foot_pts[s] = {"heel": Q @ (body.ref_vertices[body.tracked[heel_i]] - a),
+                       "toe": Q @ (body.ref_vertices[body.tracked[toe_i]] - a)}
+    return foot_pts
 
 
 def _anny_version() -> str:
@@ -193,8 +270,8 @@ def _anny_version() -> str:
         return "?"
 
 
-def _contact_slip(fverts: dict[str, NDArray], in_stance: dict[str, NDArray], v: float, dt: float
-                  ) -> dict[str, float | None]:
+def _contact_slip(fverts: dict[str, NDArray[np.floating[Any]]], in_stance: dict[str, NDArray[np.bool_]],
+                  v: float, dt: float) -> dict[str, float | None]:
     """How far the shoe's lowest point moves relative to the belt between two frames of one stance.
 
     For each pair of consecutive frames inside the same exact contact
@@ -224,7 +301,10 @@ def clip_summary_line(doc: dict[str, Any]) -> str:
                        ("knee_flexion_ic_deg_2d", "knee@IC"), ("foot_strike_angle_deg_2d", "strike")):
         lv, rv = s["L"].get(key), s["R"].get(key)
         if lv is not None or rv is not None:
-            fmt = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
-            parts.append(f"{label} L {fmt(lv)} / R {fmt(rv)} deg")
+            parts.append(f"{label} L {_fmt(lv)} / R {_fmt(rv)} deg")
     return ", ".join(parts) + f" (rendered in {doc['render_seconds']:.0f} s)"
 
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
