@@ -149,52 +149,74 @@ def score(clip: Path, truth: dict[str, Any], out_dir: Path, *, reuse: bool = Fal
     s = res.summary
     raw, _ = load_track(out_dir / "track.npz")
     names = list(raw.landmark_names)
-    detected = np.isfinite(raw.xy[:, names.index("left_hip"), 0]) & np.isfinite(raw.xy[:, names.index("left_ankle"), 0])
+    detected = (np.isfinite(raw.xy[:, names.index("left_hip"), 0])
+                & np.isfinite(raw.xy[:, names.index("left_ankle"), 0]))
     out: dict[str, Any] = {"view_found": s["view"], "view_true": truth["camera"]["view"],
                            "frames": int(raw.n_frames), "detection_rate": float(detected.mean()),
                            "analysis_seconds": round(seconds, 1), "metrics": {}, "events": {}}
     lm2 = truth.get("landmarks_2d_px", {})
     if lm2:
-        errs, swapped = [], np.zeros(raw.n_frames, bool)
-        for i, nm in MP_NAMES.items():
-            t = np.array(lm2[str(i)])[: raw.n_frames]
-            e = np.linalg.norm(raw.xy[:, names.index(nm)] - t, axis=1)
-            errs.append(e)
-        errs = np.array(errs)
-        leg = np.median(np.linalg.norm(np.array(lm2["23"]) - np.array(lm2["27"]), axis=1))
-        keep = sw = 0.0
-        for a, b in LEG.items():
-            ta, tb = np.array(lm2[str(a)])[: raw.n_frames], np.array(lm2[str(b)])[: raw.n_frames]
-            ma, mb = raw.xy[:, names.index(MP_NAMES[a])], raw.xy[:, names.index(MP_NAMES[b])]
-            keep = keep + np.linalg.norm(ma - ta, axis=1) + np.linalg.norm(mb - tb, axis=1)
-            sw = sw + np.linalg.norm(ma - tb, axis=1) + np.linalg.norm(mb - ta, axis=1)
-        swapped = sw < keep
-        out["landmark_median_px"] = round(float(np.nanmedian(errs)), 1)
-        out["landmark_median_pct_leg"] = round(float(100 * np.nanmedian(errs) / leg), 1)
-        out["lr_swapped_frames_raw"] = int(np.nansum(swapped))
+        out.update(_landmark_errors(raw, lm2))
     out["leg_swaps_fixed"] = int(res.measurement.n_leg_swaps_fixed)
-    rows = res.measurement.table.rows
-    fps = truth["video"]["fps"]
-    for side, S in (("left", "L"), ("right", "R")):
-        used = [r for r in rows if r["side"] == side and not r["excluded_reason"]]
-        ev = truth["events"][S]
-        e_ic = _nearest_err([r["ic_frame"] for r in used if r.get("ic_frame") is not None], ev["ic_frame_mesh"])
-        e_to = _nearest_err([r["to_frame"] for r in used if r.get("to_frame") not in (None, "")], ev["to_frame_mesh"])
-        out["events"][side] = {
-            "n_used": len(used), "n_true": len([f for f in ev["ic_frame_mesh"] if f is not None]),
-            "ic_median_frames": float(np.median(e_ic)) if e_ic else None,
-            "to_median_frames": float(np.median(e_to)) if e_to else None,
-            "ic_median_ms": round(1000 * float(np.median(e_ic)) / fps, 1) if e_ic else None,
-        }
+    out["events"] = _event_errors(res.measurement.table.rows, truth)
     cad_true = truth["summary"]["cadence_spm"]
     out["cadence"] = {"found": s["cadence_spm"], "true": cad_true,
                       "error_pct": round(100 * (s["cadence_spm"] - cad_true) / cad_true, 2)
                       if s["cadence_spm"] else None}
     m2 = truth["summary"].get("metrics_2d") or _metrics_2d_from_summary(truth["summary"])
+    out["metrics"] = _metric_errors(s["metrics"], m2)
+    return out
+
+
+def _landmark_errors(raw: Any, lm2: dict[str, Any]) -> dict[str, Any]:
+    """Raw MediaPipe leg landmarks vs the projected truth: median error and left/right swapped frames."""
+    names = list(raw.landmark_names)
+    errs = []
+    for i, nm in MP_NAMES.items():
+        t = np.array(lm2[str(i)])[: raw.n_frames]
+        e = np.linalg.norm(raw.xy[:, names.index(nm)] - t, axis=1)
+        errs.append(e)
+    errs = np.array(errs)
+    leg = np.median(np.linalg.norm(np.array(lm2["23"]) - np.array(lm2["27"]), axis=1))
+    keep = sw = 0.0
+    for a, b in LEG.items():
+        ta, tb = np.array(lm2[str(a)])[: raw.n_frames], np.array(lm2[str(b)])[: raw.n_frames]
+        ma, mb = raw.xy[:, names.index(MP_NAMES[a])], raw.xy[:, names.index(MP_NAMES[b])]
+        keep = keep + np.linalg.norm(ma - ta, axis=1) + np.linalg.norm(mb - tb, axis=1)
+        sw = sw + np.linalg.norm(ma - tb, axis=1) + np.linalg.norm(mb - ta, axis=1)
+    swapped = sw < keep
+    return {"landmark_median_px": round(float(np.nanmedian(errs)), 1),
+            "landmark_median_pct_leg": round(float(100 * np.nanmedian(errs) / leg), 1),
+            "lr_swapped_frames_raw": int(np.nansum(swapped))}
+
+
+def _event_errors(rows: list[dict[str, Any]], truth: dict[str, Any]) -> dict[str, Any]:
+    """Per side: contacts used and true, and the median frame error of IC and TO."""
+    fps = truth["video"]["fps"]
+    out = {}
+    for side, S in (("left", "L"), ("right", "R")):
+        used = [r for r in rows if r["side"] == side and not r["excluded_reason"]]
+        ev = truth["events"][S]
+        e_ic = _nearest_err([r["ic_frame"] for r in used if r.get("ic_frame") is not None],
+                            ev["ic_frame_mesh"])
+        e_to = _nearest_err([r["to_frame"] for r in used if r.get("to_frame") not in (None, "")],
+                            ev["to_frame_mesh"])
+        out[side] = {
+            "n_used": len(used), "n_true": len([f for f in ev["ic_frame_mesh"] if f is not None]),
+            "ic_median_frames": float(np.median(e_ic)) if e_ic else None,
+            "to_median_frames": float(np.median(e_to)) if e_to else None,
+            "ic_median_ms": round(1000 * float(np.median(e_ic)) / fps, 1) if e_ic else None,
+        }
+    return out
+
+
+def _metric_errors(metrics: dict[str, Any], m2: dict[str, Any]) -> dict[str, Any]:
+    """Per metric with a truth: per side found, true and error (gaitvision's median minus the truth)."""
+    out = {}
     for key, unit in METRICS.items():
-        if key not in m2 or key not in s["metrics"]:
+        if key not in m2 or key not in metrics:
             continue
-        m = s["metrics"][key]
+        m = metrics[key]
         row = {"unit": unit, "source": m.get("source")}
         for side in ("left", "right"):
             tv, mv = m2[key].get(side), m.get(side, {}).get("median")
@@ -202,7 +224,7 @@ def score(clip: Path, truth: dict[str, Any], out_dir: Path, *, reuse: bool = Fal
                 continue
             row[side] = {"found": round(mv, 3), "true": round(tv, 3), "error": round(mv - tv, 3),
                          "confidence": m[side].get("confidence")}
-        out["metrics"][key] = row
+        out[key] = row
     return out
 
 
@@ -227,7 +249,8 @@ def _machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}")
 
 
 def _versions() -> str:
@@ -270,28 +293,40 @@ def _near_side(opts: dict[str, Any]) -> str:
 
 
 def write_report(results: dict[str, dict[str, Any]], path: Path, started: float) -> None:
-    L: list[str] = []
-    L.append("# Accuracy against exact truth\n")
-    L.append("Generated by `python bench/accuracy.py` — do not edit by hand.\n")
-    L.append(f"- Commit: `{_git()}`; run {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
-             f"{(time.time() - started) / 60:.0f} min.")
-    L.append(f"- Machine: {_machine()}.")
-    L.append(f"- Versions: {_versions()}.")
-    L.append(f"- Synthetic clips: `gaitvision synth`, {SIZE[0]}x{SIZE[1]}, {SIDE_SECONDS:g} s side views "
-             f"(120 fps: 4 s), {SECONDS:g} s rear/front views, "
-             "camera 2.5 m away and 1.0 m high unless stated; truth = the clip's `*.truth.json` "
-             "(2D metrics from the projected exact landmarks with the definitions of metrics.md; "
-             "contact-time angles = value at the first video frame in contact).")
-    L.append("- Error = gaitvision's per-side median minus the truth's per-side mean; events = "
-             "median |frame difference| between each detected contact and the nearest true one "
-             "(first frame the shoe touches the belt).\n")
-    L.append("Accuracy bars (metrics issue): events ≤ 1 frame median, knee FPPA ≤ 3°, strike angle ≤ 3° "
-             "(near foot), pelvic drop ≤ 2°, cadence ≤ 1 %.\n")
-    L.append("## Detection and events\n")
-    L.append("| clip | condition | frames | MediaPipe detected | landmark error (median px / % leg) | "
-             "L/R swapped frames (raw MediaPipe) | swaps 'fixed' by cleaning | view found | cadence error | "
-             "contacts L / R (used/true) | IC error L / R (frames) | TO error L / R (frames) |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    keys = [k for k in METRICS if any(k in r.get("metrics", {}) for r in results.values())]
+    L = [*_report_header(started), *_events_table(results), *_metrics_table(results, keys),
+         *_grid_summary(results, keys), *_placement_table(results), *_conditions_table(results)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(L) + "\n", encoding="utf-8")
+
+
+def _report_header(started: float) -> list[str]:
+    return [
+        "# Accuracy against exact truth\n",
+        "Generated by `python bench/accuracy.py` — do not edit by hand.\n",
+        f"- Commit: `{_git()}`; run {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
+        f"{(time.time() - started) / 60:.0f} min.",
+        f"- Machine: {_machine()}.",
+        f"- Versions: {_versions()}.",
+        f"- Synthetic clips: `gaitvision synth`, {SIZE[0]}x{SIZE[1]}, {SIDE_SECONDS:g} s side views "
+        f"(120 fps: 4 s), {SECONDS:g} s rear/front views, "
+        "camera 2.5 m away and 1.0 m high unless stated; truth = the clip's `*.truth.json` "
+        "(2D metrics from the projected exact landmarks with the definitions of metrics.md; "
+        "contact-time angles = value at the first video frame in contact).",
+        "- Error = gaitvision's per-side median minus the truth's per-side mean; events = "
+        "median |frame difference| between each detected contact and the nearest true one "
+        "(first frame the shoe touches the belt).\n",
+        "Accuracy bars (metrics issue): events ≤ 1 frame median, knee FPPA ≤ 3°, strike angle ≤ 3° "
+        "(near foot), pelvic drop ≤ 2°, cadence ≤ 1 %.\n",
+    ]
+
+
+def _events_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    L = ["## Detection and events\n",
+         "| clip | condition | frames | MediaPipe detected | landmark error (median px / % leg) | "
+         "L/R swapped frames (raw MediaPipe) | swaps 'fixed' by cleaning | view found | cadence error | "
+         "contacts L / R (used/true) | IC error L / R (frames) | TO error L / R (frames) |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         if "error" in r:
             why = r["error"].split(": ", 2)[-1].split(". ")[0].replace("|", "/")
@@ -308,10 +343,13 @@ def write_report(results: dict[str, dict[str, Any]], path: Path, started: float)
             f"{_fmt(ev['left']['ic_median_frames'], 1)} / {_fmt(ev['right']['ic_median_frames'], 1)} | "
             f"{_fmt(ev['left']['to_median_frames'], 1)} / {_fmt(ev['right']['to_median_frames'], 1)} |")
     L.append("")
-    L.append("## Metric error per condition (found − truth, left / right)\n")
-    keys = [k for k in METRICS if any(k in r.get("metrics", {}) for r in results.values())]
-    L.append("| clip | " + " | ".join(f"{k} ({METRICS[k] or '-'})" for k in keys) + " |")
-    L.append("|---|" + "---|" * len(keys))
+    return L
+
+
+def _metrics_table(results: dict[str, dict[str, Any]], keys: list[str]) -> list[str]:
+    L = ["## Metric error per condition (found − truth, left / right)\n",
+         "| clip | " + " | ".join(f"{k} ({METRICS[k] or '-'})" for k in keys) + " |",
+         "|---|" + "---|" * len(keys)]
     for name, r in results.items():
         cells = []
         for k in keys:
@@ -325,10 +363,14 @@ def write_report(results: dict[str, dict[str, Any]], path: Path, started: float)
             cells.append(f"{_fmt(lv, nd)} / {_fmt(rv, nd)}{src}")
         L.append(f"| {name} | " + " | ".join(cells) + " |")
     L.append("")
-    L.append("## Summary over the synthetic grid\n")
-    L.append("Strike angle: near foot only (the far foot is low confidence by design).\n")
-    L.append("| metric | clips | median abs error | max abs error | within bar |")
-    L.append("|---|---|---|---|---|")
+    return L
+
+
+def _grid_summary(results: dict[str, dict[str, Any]], keys: list[str]) -> list[str]:
+    L = ["## Summary over the synthetic grid\n",
+         "Strike angle: near foot only (the far foot is low confidence by design).\n",
+         "| metric | clips | median abs error | max abs error | within bar |",
+         "|---|---|---|---|---|"]
     bars = {"foot_strike_angle_deg": 3.0, "knee_fppa_peak_deg": 3.0, "pelvic_drop_peak_deg": 2.0}
     for k in keys:
         errs = [abs(v["error"]) for n, r in results.items() if n in GRID and k in r.get("metrics", {})
@@ -339,10 +381,12 @@ def write_report(results: dict[str, dict[str, Any]], path: Path, started: float)
         bar = bars.get(k)
         within = f"{sum(e <= bar for e in errs)}/{len(errs)} (≤ {bar:g})" if bar else "–"
         L.append(f"| {k} | {len(errs)} | {np.median(errs):.2f} | {max(errs):.2f} | {within} |")
-    ic = [r["events"][s]["ic_median_frames"] for n, r in results.items() if n in GRID and "events" in r
+    grid = {n: r for n, r in results.items() if n in GRID}
+    ic = [r["events"][s]["ic_median_frames"] for r in grid.values() if "events" in r
           for s in ("left", "right") if r["events"][s]["ic_median_frames"] is not None]
-    cad = [abs(r["cadence"]["error_pct"]) for n, r in results.items() if n in GRID and r.get("cadence", {}).get("error_pct") is not None]
-    det = [r["detection_rate"] for n, r in results.items() if n in GRID and "detection_rate" in r]
+    cad = [abs(r["cadence"]["error_pct"]) for r in grid.values()
+           if r.get("cadence", {}).get("error_pct") is not None]
+    det = [r["detection_rate"] for r in grid.values() if "detection_rate" in r]
     if ic:
         L.append(f"| initial contact (frames, per side) | {len(ic)} | {np.median(ic):.1f} | {max(ic):.1f} | "
                  f"{sum(e <= 1 for e in ic)}/{len(ic)} (≤ 1) |")
@@ -352,13 +396,21 @@ def write_report(results: dict[str, dict[str, Any]], path: Path, started: float)
     if det:
         L.append(f"\nMediaPipe detected the runner in {100 * min(det):.1f}–{100 * max(det):.1f} % of frames "
                  f"({sum(d >= 0.99 for d in det)}/{len(det)} clips ≥ 99 %).")
-    L.append("\n## Camera placement\n")
-    L.append("Rows of the grid that differ from a baseline only in camera placement "
-             "(see `docs/camera_setup.md` for the recipe to simulate your own):\n")
-    L.append("| baseline | placement | metric | baseline error L / R | placement error L / R |")
-    L.append("|---|---|---|---|---|")
-    for base, variants in (("side_60_rfs", ("side_60_rfs_yaw15", "side_60_rfs_low", "side_60_rfs_far")),
-                           ("rear_60_valgus", ("rear_60_valgus_yaw15", "rear_60_valgus_high", "rear_60_valgus_far"))):
+    return L
+
+
+#: baseline grid row -> the rows that differ from it only in camera placement
+_PLACEMENTS = (("side_60_rfs", ("side_60_rfs_yaw15", "side_60_rfs_low", "side_60_rfs_far")),
+               ("rear_60_valgus", ("rear_60_valgus_yaw15", "rear_60_valgus_high", "rear_60_valgus_far")))
+
+
+def _placement_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    L = ["\n## Camera placement\n",
+         "Rows of the grid that differ from a baseline only in camera placement "
+         "(see `docs/camera_setup.md` for the recipe to simulate your own):\n",
+         "| baseline | placement | metric | baseline error L / R | placement error L / R |",
+         "|---|---|---|---|---|"]
+    for base, variants in _PLACEMENTS:
         if base not in results or "metrics" not in results[base]:
             continue
         for v in variants:
@@ -371,14 +423,15 @@ def write_report(results: dict[str, dict[str, Any]], path: Path, started: float)
                 fa = f"{_fmt(a.get('left', {}).get('error'))} / {_fmt(a.get('right', {}).get('error'))}"
                 fb = f"{_fmt(b.get('left', {}).get('error'))} / {_fmt(b.get('right', {}).get('error'))}"
                 L.append(f"| {base} | {_describe(GRID[v])} | {k} | {fa} | {fb} |")
-    L.append("\n## Conditions\n")
-    L.append("| clip | condition | render s | analysis s |")
-    L.append("|---|---|---|---|")
+    return L
+
+
+def _conditions_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    L = ["\n## Conditions\n", "| clip | condition | render s | analysis s |", "|---|---|---|---|"]
     for name, r in results.items():
         L.append(f"| {name} | {r.get('condition', '')} | {r.get('render_seconds') or 'cached'} | "
                  f"{r.get('analysis_seconds', '–')} |")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(L) + "\n", encoding="utf-8")
+    return L
 
 
 def shared_clips() -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -450,6 +503,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(r, indent=2))
         return 0
     started = time.time()
+    results = _run_grid(a)
+    if not a.no_shared:
+        results.update(_run_shared(a))
+    write_report(results, a.out, started)
+    if a.json:
+        a.json.write_text(json.dumps(results, indent=1))
+    print(f"wrote {a.out}")
+    return 0
+
+
+def _run_grid(a: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Render (or reuse) and score each grid row ``--only`` selects; a failure is recorded, not raised."""
     results: dict[str, dict[str, Any]] = {}
     for name, opts in GRID.items():
         if a.only and a.only not in name:
@@ -466,24 +531,25 @@ def main(argv: list[str] | None = None) -> int:
         r["render_seconds"] = round(secs, 1) if secs else None
         r["condition"] = _describe(opts)
         results[name] = r
-    if not a.no_shared:
-        for name, (clip, truth) in shared_clips().items():
-            print(f"[{_dt.datetime.now():%H:%M:%S}] {name}: analyse", flush=True)
-            out = a.cache / "analysis" / name.replace("/", "_")
-            try:
-                if "landmarks_2d_px" in truth:
-                    r = score(clip, truth, out, reuse=a.reuse_analysis)
-                    r["condition"] = f"shared rendered clip ({truth['spec'].get('name', '')}, prototype renderer)"
-                else:
-                    r = score_real(clip, truth, out)
-            except Exception as err:
-                r = {"error": f"{type(err).__name__}: {err}", "condition": "shared clip"}
-            results[name] = r
-    write_report(results, a.out, started)
-    if a.json:
-        a.json.write_text(json.dumps(results, indent=1))
-    print(f"wrote {a.out}")
-    return 0
+    return results
+
+
+def _run_shared(a: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Score the shared clips that have truth; a failure is recorded, not raised."""
+    results: dict[str, dict[str, Any]] = {}
+    for name, (clip, truth) in shared_clips().items():
+        print(f"[{_dt.datetime.now():%H:%M:%S}] {name}: analyse", flush=True)
+        out = a.cache / "analysis" / name.replace("/", "_")
+        try:
+            if "landmarks_2d_px" in truth:
+                r = score(clip, truth, out, reuse=a.reuse_analysis)
+                r["condition"] = f"shared rendered clip ({truth['spec'].get('name', '')}, prototype renderer)"
+            else:
+                r = score_real(clip, truth, out)
+        except Exception as err:
+            r = {"error": f"{type(err).__name__}: {err}", "condition": "shared clip"}
+        results[name] = r
+    return results
 
 
 if __name__ == "__main__":

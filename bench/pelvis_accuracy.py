@@ -52,6 +52,7 @@ from gaitvision.measure.pelvis_drop import pelvic_drop_peaks, pelvis_source  # n
 from gaitvision.measurement import measure  # noqa: E402
 from gaitvision.pose.blazepose import MODEL_NAME, model_version, track_video  # noqa: E402
 from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_frames  # noqa: E402
+from gaitvision.track import LandmarkTrack  # noqa: E402
 
 CLIPS = ("rear_valgus_60fps", "rear_neutral_30fps")
 SHARED = ROOT.parent / "shared" / "videos" / "synthetic"
@@ -133,50 +134,7 @@ def main() -> None:
         if not clip.exists():
             print(f"skip {name}: {clip} not found", file=sys.stderr)
             continue
-        truth = json.loads(clip.with_suffix(".truth.json").read_text())
-        track = cached_track(clip, cache)
-        series = cached_series(name, cache, lambda: measure_pelvis_frames(iter_frames(clip), track, markers=False))
-        markers = None
-        if not args.no_markers:
-            markers = cached_series(f"{name}.markers", cache,
-                                    lambda: measure_pelvis_frames(painted_frames(clip, truth), track))
-        events = measure(track, view="rear").events
-        t = track.time_s
-        hips = pelvis_line_deg(track)
-        for label, steps in (("repo", events.steps), ("truth", truth_steps(truth))):
-            wb = series.angle_deg("waistband")
-            cols = {
-                "waistband": side_medians(pelvic_drop_peaks(wb, series.waistband_confidence, t, steps)),
-                "waist~med": side_medians(pelvic_drop_peaks(
-                    wb, series.waistband_confidence, t, steps,
-                    level_deg=float(np.nanmedian(wb[series.waistband_confidence >= 0.5])))),
-                "markers": side_medians(pelvic_drop_peaks(
-                    markers.angle_deg("markers"), markers.marker_confidence, t, steps))
-                if markers is not None else {"left": np.nan, "right": np.nan},
-                "mp_hips": side_medians(pelvic_drop_peaks(
-                    hips, np.ones_like(hips), t, steps, level_deg=float(np.nanmedian(hips)))),
-            }
-            for side, S in (("left", "L"), ("right", "R")):
-                tv = truth["summary"][S]["pelvic_drop_peak_deg_2d"]
-                cells = "".join(f" {cols[k][side]:6.2f} ({cols[k][side] - tv:+5.2f})" for k in cols)
-                tables[label].append(f"{name:19s} {side:5s} {tv:6.2f}{cells}")
-        src, reason = pelvis_source(markers if markers is not None else series, events.steps)
-        tables["repo"].append(f"{'':19s} source chosen: {src} ({reason})")
-        if not args.no_roll and name == CLIPS[0]:
-            h, w = truth["video"]["height"], truth["video"]["width"]
-            rtrack = rotated_track(track, 3.0, (h, w))
-            rot = cached_series(f"{name}.rot3", cache,
-                                lambda: measure_pelvis_frames(rotated_frames(clip, 3.0), rtrack, markers=False))
-            a = side_medians(pelvic_drop_peaks(series.angle_deg("waistband"), series.waistband_confidence, t, events.steps))
-            b = side_medians(pelvic_drop_peaks(rot.angle_deg("waistband"), rot.waistband_confidence, t, events.steps))
-            c = side_medians(pelvic_drop_peaks(rot.angle_deg("waistband", roll_corrected=False),
-                                               rot.waistband_confidence, t, events.steps))
-            roll_lines.append(
-                f"{name}: frames rotated 3.0 deg counter-clockwise; roll estimated {rot.roll_deg:+.2f} deg "
-                f"(support {rot.roll_support:.2f}); unrotated roll {series.roll_deg:+.2f} deg")
-            for side in ("left", "right"):
-                roll_lines.append(f"  {side:5s} upright {a[side]:5.2f}   rotated+corrected {b[side]:5.2f} "
-                                  f"(diff {b[side] - a[side]:+.2f})   rotated uncorrected {c[side]:5.2f}")
+        roll_lines += _clip_rows(name, clip, cache, args, tables)
     head = (f"{'clip':19s} {'side':5s} {'truth':>6s}" + "".join(f" {k:>14s}" for k in
             ("waistband", "waist~med", "markers", "mp_hips")))
     for label, title in (("repo", "stances from the repo's detect_events on the cleaned MediaPipe track"),
@@ -187,6 +145,63 @@ def main() -> None:
     if roll_lines:
         print("\nCamera roll check (waistband, repo stances)")
         print("\n".join(roll_lines))
+
+
+def _clip_rows(name: str, clip: Path, cache: Path, args: argparse.Namespace,
+               tables: dict[str, list[str]]) -> list[str]:
+    """Append one clip's rows to ``tables`` (repo and truth stances); the roll-check lines (first clip)."""
+    truth = json.loads(clip.with_suffix(".truth.json").read_text())
+    track = cached_track(clip, cache)
+    series = cached_series(name, cache, lambda: measure_pelvis_frames(iter_frames(clip), track, markers=False))
+    markers = None
+    if not args.no_markers:
+        markers = cached_series(f"{name}.markers", cache,
+                                lambda: measure_pelvis_frames(painted_frames(clip, truth), track))
+    events = measure(track, view="rear").events
+    t = track.time_s
+    hips = pelvis_line_deg(track)
+    for label, steps in (("repo", events.steps), ("truth", truth_steps(truth))):
+        wb = series.angle_deg("waistband")
+        cols = {
+            "waistband": side_medians(pelvic_drop_peaks(wb, series.waistband_confidence, t, steps)),
+            "waist~med": side_medians(pelvic_drop_peaks(
+                wb, series.waistband_confidence, t, steps,
+                level_deg=float(np.nanmedian(wb[series.waistband_confidence >= 0.5])))),
+            "markers": side_medians(pelvic_drop_peaks(
+                markers.angle_deg("markers"), markers.marker_confidence, t, steps))
+            if markers is not None else {"left": np.nan, "right": np.nan},
+            "mp_hips": side_medians(pelvic_drop_peaks(
+                hips, np.ones_like(hips), t, steps, level_deg=float(np.nanmedian(hips)))),
+        }
+        for side, S in (("left", "L"), ("right", "R")):
+            tv = truth["summary"][S]["pelvic_drop_peak_deg_2d"]
+            cells = "".join(f" {cols[k][side]:6.2f} ({cols[k][side] - tv:+5.2f})" for k in cols)
+            tables[label].append(f"{name:19s} {side:5s} {tv:6.2f}{cells}")
+    src, reason = pelvis_source(markers if markers is not None else series, events.steps)
+    tables["repo"].append(f"{'':19s} source chosen: {src} ({reason})")
+    if args.no_roll or name != CLIPS[0]:
+        return []
+    return _roll_check(name, clip, cache, track, series, truth, events.steps)
+
+
+def _roll_check(name: str, clip: Path, cache: Path, track: LandmarkTrack, series: PelvisImageSeries,
+                truth: dict, steps) -> list[str]:
+    """Every frame and the track rotated by 3 deg: the waistband drop with and without roll correction."""
+    t = track.time_s
+    h, w = truth["video"]["height"], truth["video"]["width"]
+    rtrack = rotated_track(track, 3.0, (h, w))
+    rot = cached_series(f"{name}.rot3", cache,
+                        lambda: measure_pelvis_frames(rotated_frames(clip, 3.0), rtrack, markers=False))
+    a = side_medians(pelvic_drop_peaks(series.angle_deg("waistband"), series.waistband_confidence, t, steps))
+    b = side_medians(pelvic_drop_peaks(rot.angle_deg("waistband"), rot.waistband_confidence, t, steps))
+    c = side_medians(pelvic_drop_peaks(rot.angle_deg("waistband", roll_corrected=False),
+                                       rot.waistband_confidence, t, steps))
+    lines = [f"{name}: frames rotated 3.0 deg counter-clockwise; roll estimated {rot.roll_deg:+.2f} deg "
+             f"(support {rot.roll_support:.2f}); unrotated roll {series.roll_deg:+.2f} deg"]
+    for side in ("left", "right"):
+        lines.append(f"  {side:5s} upright {a[side]:5.2f}   rotated+corrected {b[side]:5.2f} "
+                     f"(diff {b[side] - a[side]:+.2f})   rotated uncorrected {c[side]:5.2f}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ def _fmt(v, nd=1):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "videos")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "accuracy_shared_clips.md")
+    ap.add_argument("--out", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "docs" / "accuracy_shared_clips.md")
     ap.add_argument("--work", type=Path, default=None)
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="gv-acc-"))
@@ -66,8 +67,23 @@ def main() -> None:
                  f"{time.strftime('%Y-%m-%d')}. Truth: the rendered clips' exact truth JSON "
                  "(2D image definitions; strike angle and knee flexion `at_frame`), the real clip's "
                  "pixel-measured cadence.\n")
+    rows = _synthetic_rows(args.shared, work, cfg) + _real_rows(args.shared, work, cfg)
+    lines += _table(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+#: gaitvision metric -> the truth summary's per-side key
+_TRUTH_KEYS = (("knee_fppa_peak_deg", "fppa_peak_deg_2d"), ("pelvic_drop_peak_deg", "pelvic_drop_peak_deg_2d"),
+               ("foot_strike_angle_deg", "foot_strike_angle_deg_2d"), ("knee_flexion_ic_deg", "knee_flexion_ic_deg_2d"),
+               ("contact_time_s", "contact_time_s"))
+
+
+def _synthetic_rows(shared, work, cfg):
+    """(clip, metric, side, truth, measured) for each rendered clip with a truth JSON."""
     rows = []
-    for truth_path in sorted(args.shared.glob("synthetic/*.truth.json")):
+    for truth_path in sorted(shared.glob("synthetic/*.truth.json")):
         clip = truth_path.with_name(truth_path.name.replace(".truth.json", ".mp4"))
         truth = json.loads(truth_path.read_text())
         res = analyze_video(clip, work / clip.stem, cfg)
@@ -76,9 +92,7 @@ def main() -> None:
         ev = _event_errors(res, truth, fps)
         rows.append((clip.name, "cadence_spm", "both", ts["cadence_spm"], s["cadence_spm"]))
         for side, S in SIDES:
-            for key, tkey in (("knee_fppa_peak_deg", "fppa_peak_deg_2d"), ("pelvic_drop_peak_deg", "pelvic_drop_peak_deg_2d"),
-                              ("foot_strike_angle_deg", "foot_strike_angle_deg_2d"), ("knee_flexion_ic_deg", "knee_flexion_ic_deg_2d"),
-                              ("contact_time_s", "contact_time_s")):
+            for key, tkey in _TRUTH_KEYS:
                 tv = ts[S].get(tkey)
                 if tv is None:
                     continue
@@ -88,28 +102,35 @@ def main() -> None:
                 rows.append((clip.name, key, side, tv, mv))
             rows.append((clip.name, "IC abs. error, median (frames, vs exact time)", side, 0.0, ev[side][0]))
             rows.append((clip.name, "TO abs. error, median (frames, vs exact time)", side, 0.0, ev[side][1]))
-    real = args.shared / "real" / "treadmill_side_male_30fps.mp4"
-    if real.exists():
-        gt = json.loads(real.with_name("treadmill_side_male_30fps.groundtruth.json").read_text())
-        res = analyze_video(real, work / real.stem, cfg)
-        rows.append((real.name, "cadence_spm", "both", gt["cadence_spm"]["value"], res.summary["cadence_spm"]))
-        for side, _ in SIDES:
-            ct = [r["contact_time_s"] for r in res.measurement.table.rows
-                  if r["side"] == side and r["contact_time_s"] is not None and not r["excluded_reason"]]
-            lo, hi = (v / 1000 for v in gt["physiological_bands"]["contact_time_ms"])
-            rows.append((real.name, f"contact_time_s in [{lo:.2f}, {hi:.2f}] (steps in band)", side,
-                         float(len(ct)), float(sum(lo <= c <= hi for c in ct))))
-    lines.append("| clip | metric | side | truth | measured | error |")
-    lines.append("|---|---|---|---|---|---|")
+    return rows
+
+
+def _real_rows(shared, work, cfg):
+    """The real clip's rows: cadence against its pixel-measured truth, contact times in the physiological band."""
+    real = shared / "real" / "treadmill_side_male_30fps.mp4"
+    if not real.exists():
+        return []
+    gt = json.loads(real.with_name("treadmill_side_male_30fps.groundtruth.json").read_text())
+    res = analyze_video(real, work / real.stem, cfg)
+    rows = [(real.name, "cadence_spm", "both", gt["cadence_spm"]["value"], res.summary["cadence_spm"])]
+    for side, _ in SIDES:
+        ct = [r["contact_time_s"] for r in res.measurement.table.rows
+              if r["side"] == side and r["contact_time_s"] is not None and not r["excluded_reason"]]
+        lo, hi = (v / 1000 for v in gt["physiological_bands"]["contact_time_ms"])
+        rows.append((real.name, f"contact_time_s in [{lo:.2f}, {hi:.2f}] (steps in band)", side,
+                     float(len(ct)), float(sum(lo <= c <= hi for c in ct))))
+    return rows
+
+
+def _table(rows):
+    lines = ["| clip | metric | side | truth | measured | error |", "|---|---|---|---|---|---|"]
     for clip, key, side, tv, mv in rows:
         err = (mv - tv) if (mv is not None and tv is not None and "error" not in key and "band" not in key) else None
         if "error" in key:
             err = mv
         lines.append(f"| {clip} | {key} | {side} | {_fmt(tv, 3 if 'time' in key else 1)} | "
                      f"{_fmt(mv, 3 if 'time' in key else 1)} | {_fmt(err, 3 if 'time' in key else 1)} |")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return lines
 
 
 if __name__ == "__main__":

@@ -79,10 +79,6 @@ def loop_clip(src: Path, dst: Path, times: int) -> Path:
 
 
 def _prepare(work: Path, long: bool = False) -> dict[str, Path]:
-    import cv2
-
-    from gaitvision.io.video import VideoWriter, iter_frames
-
     clips = {}
     real = work / "real_720p30_36s.mp4"
     if not real.exists():
@@ -91,39 +87,52 @@ def _prepare(work: Path, long: bool = False) -> dict[str, Path]:
     src = SHARED / "synthetic" / "side_rfs_60fps.mp4"
     hd = work / "side_1080p60.mp4"
     if not hd.exists():
-        with VideoWriter(hd, width=1080, height=1920, crf=20, preset="medium") as w:
-            for f in iter_frames(src):
-                w.write(cv2.resize(f.image, (1080, 1920), interpolation=cv2.INTER_CUBIC), f.time_s)
+        _upscaled(src, hd)
     hd32 = work / "side_1080p60_32s.mp4"
     if not hd32.exists():
         loop_clip(hd, hd32, 4)
     clips[HD] = hd32
     hfr = work / "side_720p240.mp4"
     if not hfr.exists():
-        prev = None
-        with VideoWriter(hfr, width=720, height=1280, crf=20, preset="medium") as w:
-            for f in iter_frames(src):
-                if prev is not None:
-                    for k in range(1, 4):  # 60 -> 240 fps by blending neighbours
-                        a = k / 4
-                        img = ((1 - a) * prev.image + a * f.image).astype(np.uint8)
-                        w.write(img, prev.time_s + a * (f.time_s - prev.time_s))
-                w.write(f.image, f.time_s)
-                prev = f
+        _interpolated_240fps(src, hfr)
     clips["720p240 (rendered, interpolated)"] = hfr
     if long:
         hd30 = work / "side_1080p30.mp4"
         if not hd30.exists():
-            with VideoWriter(hd30, width=1080, height=1920, crf=20, preset="medium") as w:
-                for f in iter_frames(src):
-                    if f.index % 2 == 0:  # 60 -> 30 fps
-                        w.write(cv2.resize(f.image, (1080, 1920), interpolation=cv2.INTER_CUBIC),
-                                f.time_s)
+            _upscaled(src, hd30, every=2)
         long_clip = work / "side_1080p30_5min.mp4"
         if not long_clip.exists():
             loop_clip(hd30, long_clip, 38)
         clips["1080p30, 5 min (looped)"] = long_clip
     return clips
+
+
+def _upscaled(src: Path, dst: Path, *, every: int = 1) -> None:
+    """``src`` scaled to 1080x1920, keeping every ``every``-th frame (2: 60 -> 30 fps)."""
+    import cv2
+
+    from gaitvision.io.video import VideoWriter, iter_frames
+
+    with VideoWriter(dst, width=1080, height=1920, crf=20, preset="medium") as w:
+        for f in iter_frames(src):
+            if f.index % every == 0:
+                w.write(cv2.resize(f.image, (1080, 1920), interpolation=cv2.INTER_CUBIC), f.time_s)
+
+
+def _interpolated_240fps(src: Path, dst: Path) -> None:
+    """``src`` (60 fps) at 240 fps, three frames blended between each pair of neighbours."""
+    from gaitvision.io.video import VideoWriter, iter_frames
+
+    prev = None
+    with VideoWriter(dst, width=720, height=1280, crf=20, preset="medium") as w:
+        for f in iter_frames(src):
+            if prev is not None:
+                for k in range(1, 4):  # 60 -> 240 fps by blending neighbours
+                    a = k / 4
+                    img = ((1 - a) * prev.image + a * f.image).astype(np.uint8)
+                    w.write(img, prev.time_s + a * (f.time_s - prev.time_s))
+            w.write(f.image, f.time_s)
+            prev = f
 
 
 def _one(mode: str, clip: str, out: str) -> dict:

@@ -33,10 +33,9 @@ def test_writer_reader_round_trip_variable_frame_rate(tmp_path):
 
 def test_writer_is_atomic_on_error(tmp_path):
     p = tmp_path / "out.mp4"
-    with pytest.raises(RuntimeError):
-        with VideoWriter(p, width=64, height=48) as vw:
-            vw.write(np.zeros((48, 64, 3), np.uint8), 0.0)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), VideoWriter(p, width=64, height=48) as vw:
+        vw.write(np.zeros((48, 64, 3), np.uint8), 0.0)
+        raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -63,10 +62,9 @@ def test_missing_and_directory(tmp_path):
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     p = tmp_path / "summary.json"
     write_json(p, {"a": 1})
-    with pytest.raises(ValueError):
-        with atomic_path(p) as tmp:
-            tmp.write_text('{"a": ')
-            raise ValueError("interrupted")
+    with pytest.raises(ValueError), atomic_path(p) as tmp:
+        tmp.write_text('{"a": ')
+        raise ValueError("interrupted")
     assert p.read_text().strip().replace(" ", "").replace("\n", "") == '{"a":1}'
     assert [x.name for x in tmp_path.iterdir()] == ["summary.json"]
     with pytest.raises(ValueError):
@@ -136,7 +134,7 @@ def test_hevc_10bit_and_odd_sizes_decode(tmp_path, codec, pix_fmt, size):
     meta = probe_video(p)
     assert (meta.width, meta.height, meta.pix_fmt) == (*size, pix_fmt)
     assert len(frames) == len(src)
-    for fr, (img, t) in zip(frames, src):
+    for fr, (img, t) in zip(frames, src, strict=True):
         assert fr.image.shape == img.shape and fr.image.dtype == np.uint8
         assert np.abs(fr.image.astype(int) - img).mean() < 6
         assert fr.time_s == pytest.approx(t, abs=1e-4)
@@ -148,7 +146,7 @@ def test_decoded_frames_equal_pyav_conversion(tmp_path):
     with av.open(str(p)) as c:
         ref = [np.rot90(f.to_ndarray(format="rgb24"), 1) for f in c.decode(video=0)]
     ours = [fr.image for fr in iter_frames(p)]
-    assert len(ours) == len(ref) and all(np.array_equal(a, b) for a, b in zip(ours, ref))
+    assert len(ours) == len(ref) and all(np.array_equal(a, b) for a, b in zip(ours, ref, strict=True))
 
 
 @pytest.mark.parametrize("rotate_deg", [0, 90])
@@ -159,7 +157,7 @@ def test_scaled_decoding_is_upright_and_matches_a_resize(tmp_path, rotate_deg):
     h, w = full[0].shape[:2]
     small = list(iter_frames(p, size_wh=(w // 2, h // 2)))
     assert len(small) == len(full)
-    for fr, big in zip(small, full):
+    for fr, big in zip(small, full, strict=True):
         assert fr.image.shape == (h // 2, w // 2, 3)
         ref = cv2.resize(big, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
         assert np.abs(fr.image.astype(int) - ref).mean() < 4
