@@ -24,7 +24,7 @@ BLACK: Color = (0, 0, 0)
 YELLOW: Color = (255, 230, 0)
 
 
-def _pt(p: NDArray[np.float64]) -> tuple[int, int] | None:
+def _pt(p: NDArray[np.float64] | None) -> tuple[int, int] | None:
     if p is None or not np.all(np.isfinite(p)):
         return None
     return int(round(float(p[0]))), int(round(float(p[1])))
@@ -80,7 +80,7 @@ class SkeletonAnnotator:
         self,
         frame: NDArray[np.uint8],
         *,
-        points: Mapping[str, NDArray[np.float64]],
+        points: Mapping[str, NDArray[np.float64] | None],
         interpolated: Mapping[str, bool],
     ) -> NDArray[np.uint8]:
         """Draw the skeleton from ``points`` (landmark name -> (2,) pixels)."""
@@ -116,17 +116,17 @@ class SideStepAnnotator:
         *,
         side: str,
         step_label: str,
-        heel: NDArray[np.float64],
-        toe: NDArray[np.float64],
-        knee: NDArray[np.float64],
+        heel: NDArray[np.float64] | None,
+        toe: NDArray[np.float64] | None,
+        knee: NDArray[np.float64] | None,
         strike_deg: float | None,
         knee_flexion_deg: float | None,
         pattern: str | None,
     ) -> NDArray[np.uint8]:
-        """Draw one contact's strike-angle geometry and values."""
+        """Draw one contact's strike-angle geometry and values (a missing point draws no line)."""
         color = SIDE_COLORS[side]
         ph, pt_, pk = _pt(heel), _pt(toe), _pt(knee)
-        if ph and pt_:
+        if ph and pt_ and heel is not None and toe is not None:
             d = np.asarray(toe, float) - np.asarray(heel, float)
             n = float(np.hypot(*d)) or 1.0
             ext = np.asarray(heel, float) + 1.6 * d  # extend past the toe
@@ -161,14 +161,14 @@ class FrontalStepAnnotator:
         *,
         side: str,
         step_label: str,
-        hip: NDArray[np.float64],
-        knee: NDArray[np.float64],
-        ankle: NDArray[np.float64],
+        hip: NDArray[np.float64] | None,
+        knee: NDArray[np.float64] | None,
+        ankle: NDArray[np.float64] | None,
         fppa_deg: float | None,
     ) -> NDArray[np.uint8]:
-        """Draw the knee's frontal-plane angle as measured."""
+        """Draw the knee's frontal-plane angle as measured (nothing if a point is missing)."""
         ph, pk, pa = _pt(hip), _pt(knee), _pt(ankle)
-        if not (ph and pk and pa):
+        if not (ph and pk and pa) or hip is None or knee is None or ankle is None:
             return frame
         color = SIDE_COLORS[side]
         # the straight hip-ankle reference line, then the thigh and shank

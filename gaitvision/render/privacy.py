@@ -15,6 +15,8 @@ where frames without a pose borrow the nearest face position in time.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +39,7 @@ FALLBACK_FRACTION = 0.06
 
 
 def face_box(
-    landmarks_px: NDArray[np.floating], *, image_wh: tuple[int, int] | None = None
+    landmarks_px: NDArray[np.floating[Any]], *, image_wh: tuple[int, int] | None = None
 ) -> NDArray[np.float64] | None:
     """The square that covers the head, ``[x0, y0, x1, y1]`` in pixels, or None.
 
@@ -77,7 +79,7 @@ def face_box(
     return np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half])
 
 
-def blur_box(image: NDArray[np.uint8], box: NDArray[np.floating] | None, *, blocks: int = 6) -> NDArray[np.uint8]:
+def blur_box(image: NDArray[np.uint8], box: NDArray[np.floating[Any]] | None, *, blocks: int = 6) -> NDArray[np.uint8]:
     """Return a copy of ``image`` with ``box`` pixelated and smoothed.
 
     ``box`` is ``[x0, y0, x1, y1]`` in pixels (clipped to the image); None
@@ -107,7 +109,7 @@ def blur_box(image: NDArray[np.uint8], box: NDArray[np.floating] | None, *, bloc
 
 def blur_faces(
     image: NDArray[np.uint8],
-    landmarks_px: NDArray[np.floating] | None,
+    landmarks_px: NDArray[np.floating[Any]] | None,
 ) -> NDArray[np.uint8]:
     """Return a copy of ``image`` with the runner's face blurred.
 
@@ -161,7 +163,7 @@ def face_boxes(track: LandmarkTrack, *, hold_s: float = 0.5) -> NDArray[np.float
         t = track.time_s
         missing = np.flatnonzero(~np.isfinite(boxes[:, 0]))
         pos = np.searchsorted(t[have], t[missing])
-        for m, p in zip(missing, pos):
+        for m, p in zip(missing, pos, strict=True):  # one insertion point per missing frame
             cands = [have[j] for j in (p - 1, p) if 0 <= j < have.size]
             best = min(cands, key=lambda j: abs(t[j] - t[m]))
             if abs(t[best] - t[m]) <= hold_s:

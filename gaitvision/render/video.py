@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gaitvision.config import RenderConfig
 from gaitvision.io.video import VideoWriter, iter_frames
@@ -48,10 +49,11 @@ class _Overlay:
 
 
 def _overlays(
-    rows: list[dict[str, Any]], geometry: list[dict[str, list[float]]], time_s: np.ndarray, side_view: bool
+    rows: list[dict[str, Any]], geometry: list[dict[str, list[float]]], time_s: NDArray[np.float64],
+    side_view: bool,
 ) -> list[_Overlay]:
     out = []
-    for r, g in zip(rows, geometry):
+    for r, g in zip(rows, geometry, strict=True):  # one geometry per step row
         if r["excluded_reason"]:
             continue
         if side_view:
@@ -65,7 +67,7 @@ def _overlays(
     # each annotation gives way to the next one, so labels never pile up
     return [
         _Overlay(o.start_s, min(o.end_s, nxt.start_s) if nxt else o.end_s, o.frame, o.row, o.geo)
-        for o, nxt in zip(out, [*out[1:], None])
+        for o, nxt in zip(out, [*out[1:], None], strict=True)
     ]
 
 
@@ -106,25 +108,8 @@ def render_video(
     sx, sy = w / w_in, h / h_in
     scale = np.array([sx, sy])
     side_view = view.startswith("side")
-    overlays = _overlays(rows, geometry, track.time_s, side_view)
-    font = max(0.45, 0.6 * h / 1280)
-    skel = SkeletonAnnotator(thickness=max(2, int(3 * h / 1280)), radius=max(3, int(5 * h / 1280)))
-    side_ann = SideStepAnnotator(font_scale=font)
-    front_ann = FrontalStepAnnotator(font_scale=font)
-    stamp = StampAnnotator(font_scale=font * 0.9)
-    idx = {n: track.landmark_names.index(n) for n in _PARTS}
-    counts = {"left": 0, "right": 0}
-    step_no = {}
-    starts = [o.start_s for o in overlays]
-    for o in overlays:
-        counts[o.row["side"]] += 1
-        step_no[id(o)] = counts[o.row["side"]]
-
+    painter = _Painter(track, _overlays(rows, geometry, track.time_s, side_view), scale, h, side_view)
     faces = face_boxes(face_track if face_track is not None else track) * np.tile(scale, 2) if cfg.blur_faces else None
-
-    def pt(frame: int, name: str) -> np.ndarray:
-        return track.xy[frame, idx[name]] * scale
-
     with VideoWriter(out_path, width=w, height=h, crf=cfg.crf, preset=cfg.preset) as writer:
         for fr in iter_frames(video_path, size_wh=(w, h)):
             i = fr.index
@@ -132,33 +117,62 @@ def render_video(
             if faces is not None:
                 image = blur_box(image, faces[i] if i < len(faces) else None)
             if i < track.n_frames:
-                points = {n: pt(i, n) for n in _PARTS}
-                interp = {n: bool(track.interpolated[i, idx[n]]) for n in _PARTS}
-                skel.annotate(image, points=points, interpolated=interp)
-                # overlays are sorted and never overlap: at most one is on screen
-                k = bisect.bisect_right(starts, fr.time_s + 1e-9) - 1
-                for o in overlays[max(k, 0) : k + 1]:
-                    if not (o.start_s - 1e-9 <= fr.time_s < o.end_s):
-                        continue
-                    r, f, side = o.row, o.frame, o.row["side"]
-                    g = {k: np.asarray(v) * scale for k, v in o.geo.items()}
-                    label = f"{side.upper()[0]} step {step_no[id(o)]} (frame {f})"
-                    if side_view:
-                        side_ann.annotate(
-                            image, side=side, step_label=label,
-                            heel=g.get("heel"), toe=g.get("foot_index"), knee=g.get("knee"),
-                            strike_deg=r.get("foot_strike_angle_deg"),
-                            knee_flexion_deg=r.get("knee_flexion_ic_deg"),
-                            pattern=r.get("foot_strike_pattern"),
-                        )
-                    else:
-                        front_ann.annotate(
-                            image, side=side, step_label=label,
-                            hip=g.get("hip"), knee=g.get("knee"), ankle=g.get("ankle"),
-                            fppa_deg=r.get("knee_fppa_peak_deg"),
-                        )
-            stamp.annotate(image, frame_index=i, time_s=fr.time_s)
+                painter.draw(image, i, fr.time_s)
+            painter.stamp.annotate(image, frame_index=i, time_s=fr.time_s)
             writer.write(image, fr.time_s * cfg.slow_motion)
             if progress is not None:
                 progress(i + 1)
     return w, h
+
+
+class _Painter:
+    """The skeleton and the step overlays of the annotated video, frame by frame."""
+
+    def __init__(self, track: LandmarkTrack, overlays: list[_Overlay], scale: NDArray[np.float64], h: int,
+                 side_view: bool) -> None:
+        self.track, self.overlays, self.scale, self.side_view = track, overlays, scale, side_view
+        font = max(0.45, 0.6 * h / 1280)
+        self.skel = SkeletonAnnotator(thickness=max(2, int(3 * h / 1280)), radius=max(3, int(5 * h / 1280)))
+        self.side_ann = SideStepAnnotator(font_scale=font)
+        self.front_ann = FrontalStepAnnotator(font_scale=font)
+        self.stamp = StampAnnotator(font_scale=font * 0.9)
+        self.idx = {n: track.landmark_names.index(n) for n in _PARTS}
+        counts = {"left": 0, "right": 0}
+        self.step_no: dict[int, int] = {}  # id(overlay) -> the per-side step number shown
+        self.starts = [o.start_s for o in overlays]
+        for o in overlays:
+            counts[o.row["side"]] += 1
+            self.step_no[id(o)] = counts[o.row["side"]]
+
+    def draw(self, image: NDArray[np.uint8], i: int, time_s: float) -> None:
+        """Draw track frame ``i`` (shown at ``time_s``) on ``image``, in place."""
+        track = self.track
+        points: dict[str, NDArray[np.float64] | None] = {
+            n: track.xy[i, self.idx[n]] * self.scale for n in _PARTS}
+        interp = {n: bool(track.interpolated[i, self.idx[n]]) for n in _PARTS}
+        self.skel.annotate(image, points=points, interpolated=interp)
+        # overlays are sorted and never overlap: at most one is on screen
+        k = bisect.bisect_right(self.starts, time_s + 1e-9) - 1
+        for o in self.overlays[max(k, 0) : k + 1]:
+            if not (o.start_s - 1e-9 <= time_s < o.end_s):
+                continue
+            self._step(image, o)
+
+    def _step(self, image: NDArray[np.uint8], o: _Overlay) -> None:
+        r, f, side = o.row, o.frame, o.row["side"]
+        g = {k: np.asarray(v) * self.scale for k, v in o.geo.items()}
+        label = f"{side.upper()[0]} step {self.step_no[id(o)]} (frame {f})"
+        if self.side_view:
+            self.side_ann.annotate(
+                image, side=side, step_label=label,
+                heel=g.get("heel"), toe=g.get("foot_index"), knee=g.get("knee"),
+                strike_deg=r.get("foot_strike_angle_deg"),
+                knee_flexion_deg=r.get("knee_flexion_ic_deg"),
+                pattern=r.get("foot_strike_pattern"),
+            )
+        else:
+            self.front_ann.annotate(
+                image, side=side, step_label=label,
+                hip=g.get("hip"), knee=g.get("knee"), ankle=g.get("ankle"),
+                fppa_deg=r.get("knee_fppa_peak_deg"),
+            )
