@@ -150,8 +150,10 @@ def choose_keyframes(rows: list[dict[str, Any]], summary: Mapping[str, Any]) -> 
                 med = float(np.median([r[key] for r in vals]))
             best = min(vals, key=lambda r: (abs(r[key] - med), r.get("confidence") != "high",
                                             r["step"]))
-            out.append(KeyframeChoice(side, event, int(_event_frame(best, side_view)), best, key,
-                                      float(med), numbers.get(best["step"], 0)))
+            frame = _event_frame(best, side_view)
+            assert frame is not None  # every candidate has an event frame
+            out.append(KeyframeChoice(side, event, int(frame), best, key, float(med),
+                                      numbers.get(best["step"], 0)))
             break
     return out
 
@@ -269,7 +271,8 @@ def caption_lines(choice: KeyframeChoice, side_view: bool) -> list[str]:
 def _caption_band(width: int, lines: list[str], color: tuple[int, int, int]) -> NDArray[np.uint8]:
     scales = (1.0, 0.85, 0.55)
     thick = (2, 2, 1)
-    heights = [cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, s, t)[0][1] for s, t in zip(scales, thick)]
+    heights = [cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, s, t)[0][1]
+               for s, t in zip(scales, thick, strict=True)]
     band_h = sum(heights) + 18 * len(lines) + 14
     band = np.zeros((band_h, width, 3), np.uint8)
     band[:] = _CAPTION_BG
@@ -331,48 +334,79 @@ def draw_still(
     k = height_px / 900
     SkeletonAnnotator(thickness=max(2, int(round(3 * k))), radius=max(3, int(round(6 * k)))).annotate(
         photo, points=points, interpolated=interp)
-    r = choice.row
     label = f"{choice.side.upper()[0]} step {choice.video_step} (frame {f})"
     drawn: dict[str, Any] = {}
     g = {key: to_photo(v) for key, v in (geometry or {}).items()}
-    font = 0.75 * k
     if geometry:
-        if side_view:
-            drawn = {"strike_deg": r.get("foot_strike_angle_deg"),
-                     "knee_flexion_deg": r.get("knee_flexion_ic_deg"),
-                     "pattern": r.get("foot_strike_pattern")}
-            SideStepAnnotator(font_scale=font, thickness=max(2, int(round(4 * k)))).annotate(
-                photo, side=choice.side, step_label=label, heel=g.get("heel"), toe=g.get("foot_index"),
-                knee=g.get("knee"), **drawn)
-        else:
-            drawn = {"fppa_deg": r.get("knee_fppa_peak_deg")}
-            FrontalStepAnnotator(font_scale=font, thickness=max(3, int(round(5 * k)))).annotate(
-                photo, side=choice.side, step_label=label, hip=g.get("hip"), knee=g.get("knee"),
-                ankle=g.get("ankle"), **drawn)
-    t = float(track.time_s[f])
+        drawn = _draw_measurement(photo, choice, g, side_view=side_view, label=label, k=k)
     lines = caption_lines(choice, side_view)
     band = _caption_band(photo.shape[1], lines, SIDE_COLORS[choice.side])
     image = np.vstack([photo, band])
-    meta = {
+    meta = _still_meta(choice, side_view=side_view, time_s=float(track.time_s[f]), drawn={**drawn, "step_label": label},
+                       caption=lines, box=box, scale=scale, photo=photo, geometry_drawn=bool(geometry))
+    return image, meta
+
+
+def _draw_measurement(
+    photo: NDArray[np.uint8],
+    choice: KeyframeChoice,
+    g: Mapping[str, NDArray[np.float64] | None],
+    *,
+    side_view: bool,
+    label: str,
+    k: float,
+) -> dict[str, Any]:
+    """Draw the step's values on the still, through the photo points ``g``; returns what was drawn."""
+    r = choice.row
+    font = 0.75 * k
+    if side_view:
+        drawn = {"strike_deg": r.get("foot_strike_angle_deg"),
+                 "knee_flexion_deg": r.get("knee_flexion_ic_deg"),
+                 "pattern": r.get("foot_strike_pattern")}
+        SideStepAnnotator(font_scale=font, thickness=max(2, int(round(4 * k)))).annotate(
+            photo, side=choice.side, step_label=label, heel=g.get("heel"), toe=g.get("foot_index"),
+            knee=g.get("knee"), **drawn)
+    else:
+        drawn = {"fppa_deg": r.get("knee_fppa_peak_deg")}
+        FrontalStepAnnotator(font_scale=font, thickness=max(3, int(round(5 * k)))).annotate(
+            photo, side=choice.side, step_label=label, hip=g.get("hip"), knee=g.get("knee"),
+            ankle=g.get("ankle"), **drawn)
+    return drawn
+
+
+def _still_meta(
+    choice: KeyframeChoice,
+    *,
+    side_view: bool,
+    time_s: float,
+    drawn: dict[str, Any],
+    caption: list[str],
+    box: tuple[int, int, int, int],
+    scale: float,
+    photo: NDArray[np.uint8],
+    geometry_drawn: bool,
+) -> dict[str, Any]:
+    """What a still shows, as recorded in ``keyframes.json``."""
+    r = choice.row
+    return {
         "file": choice.file_name,
         "side": choice.side,
         "event": choice.event,
         "step": r.get("step"),
         "video_step": choice.video_step,
-        "frame": f,
-        "time_s": round(t, 4),
+        "frame": choice.frame,
+        "time_s": round(time_s, 4),
         "confidence": r.get("confidence"),
         "chosen_by": {"metric": choice.metric, "side_median": choice.median},
         "values": {key: r.get(key) for key in (_SIDE_KEYS if side_view else _FRONT_KEYS)
                    if key in r},
-        "drawn": {**drawn, "step_label": label},
-        "caption": lines,
+        "drawn": drawn,
+        "caption": caption,
         "crop_xywh": list(box),
         "scale": scale,
         "photo_wh": [int(photo.shape[1]), int(photo.shape[0])],
-        "geometry_drawn": bool(geometry),
+        "geometry_drawn": geometry_drawn,
     }
-    return image, meta
 
 
 def side_by_side(left: NDArray[np.uint8], right: NDArray[np.uint8], *, gap_px: int = 16
@@ -384,7 +418,7 @@ def side_by_side(left: NDArray[np.uint8], right: NDArray[np.uint8], *, gap_px: i
         if img.shape[0] == h:
             return img
         w = int(round(img.shape[1] * h / img.shape[0]))
-        return cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
+        return np.asarray(cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
 
     gap = np.full((h, gap_px, 3), 255, np.uint8)
     return np.hstack([fit(left), gap, fit(right)])
@@ -436,30 +470,14 @@ def write_keyframes(
     choices = choose_keyframes(rows, summary)
     kdir = Path(out_dir) / "keyframes"
     kdir.mkdir(parents=True, exist_ok=True)
-    written: set[str] = set()
     frames = read_frames(video_path, [c.frame for c in choices], frame_filter=frame_filter)
-    stills: dict[str, NDArray[np.uint8]] = {}
-    metas = []
-    for c in choices:
-        if c.frame not in frames or c.frame >= track.n_frames:
-            logger.warning("Frame %d is not in %s; no still for the %s side.", c.frame, video_path, c.side)
-            continue
-        geo = geometry.get((c.side, int(c.row["ic_frame"])))
-        img, meta = draw_still(frames[c.frame], track=track, choice=c, geometry=geo, side_view=side_view)
-        write_png(kdir / c.file_name, img)
-        written.add(c.file_name)
-        stills[c.side] = img
-        metas.append(meta)
+    stills, metas = _write_stills(kdir, choices, frames, track=track, geometry=geometry, side_view=side_view,
+                                  video_path=video_path)
+    written = {m["file"] for m in metas}
     # every step's measured points, so the stills can be redrawn later
     # exactly as measured even if the measuring code has changed since
-    stored = []
-    for r in rows:
-        g = geometry.get((r.get("side"), r.get("ic_frame")))  # type: ignore[arg-type]
-        if g:
-            stored.append({"step": r.get("step"), "side": r.get("side"), "ic_frame": r.get("ic_frame"),
-                           "points": {k: [float(x) for x in v] for k, v in g.items()}})
     doc: dict[str, Any] = {"schema": "gaitvision.keyframes/1", "view": summary.get("view"),
-                           "stills": metas, "geometry": stored}
+                           "stills": metas, "geometry": _stored_points(rows, geometry)}
     if "left" in stills and "right" in stills:
         event = choices[0].event
         name = f"left_right_{event}.png"
@@ -469,8 +487,69 @@ def write_keyframes(
     for old in kdir.glob("*.png"):  # stills of an earlier run that this run did not make
         if old.name not in written and old.name.startswith(("left_", "right_")):
             old.unlink(missing_ok=True)
+    doc = _finite_or_none(doc)
     write_json(kdir / "keyframes.json", doc)
-    return metas
+    return list(doc["stills"])
+
+
+def _write_stills(
+    kdir: Path,
+    choices: list[KeyframeChoice],
+    frames: Mapping[int, NDArray[np.uint8]],
+    *,
+    track: LandmarkTrack,
+    geometry: Mapping[tuple[str, int], Mapping[str, Any]],
+    side_view: bool,
+    video_path: str | os.PathLike[str],
+) -> tuple[dict[str, NDArray[np.uint8]], list[dict[str, Any]]]:
+    """Draw and write each chosen still; the stills by side and their metadata."""
+    stills: dict[str, NDArray[np.uint8]] = {}
+    metas = []
+    for c in choices:
+        if c.frame not in frames or c.frame >= track.n_frames:
+            logger.warning("Frame %d is not in %s; no still for the %s side.", c.frame, video_path, c.side)
+            continue
+        geo = geometry.get((c.side, int(c.row["ic_frame"])))
+        img, meta = draw_still(frames[c.frame], track=track, choice=c, geometry=geo, side_view=side_view)
+        write_png(kdir / c.file_name, img)
+        stills[c.side] = img
+        metas.append(meta)
+    return stills, metas
+
+
+def _stored_points(
+    rows: list[dict[str, Any]], geometry: Mapping[tuple[str, int], Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each step's measured points, for ``keyframes.json`` (missing coordinates as None)."""
+    by_step: Mapping[tuple[Any, Any], Mapping[str, Any]] = geometry  # a row may lack side or frame
+    stored = []
+    for r in rows:
+        g = by_step.get((r.get("side"), r.get("ic_frame")))
+        if g:
+            stored.append({"step": r.get("step"), "side": r.get("side"), "ic_frame": r.get("ic_frame"),
+                           "points": {k: [_coordinate(x) for x in v] for k, v in g.items()}})
+    return stored
+
+
+def _coordinate(x: float | None) -> float | None:
+    """A stored point coordinate: a float, or None where it is missing (NaN, or None read back)."""
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def _finite_or_none(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None (JSON null), in nested dicts and lists.
+
+    ``keyframes.json`` is written with ``allow_nan=False``; a value that was
+    not measured (NaN in a row, a median of no values, a point the model
+    lost) is written as null, the one representation of a missing value.
+    """
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def stored_geometry(out_dir: str | os.PathLike[str]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -485,5 +564,7 @@ def stored_geometry(out_dir: str | os.PathLike[str]) -> dict[tuple[str, int], di
     out = {}
     for e in doc.get("geometry") or []:
         if isinstance(e, dict) and isinstance(e.get("ic_frame"), int) and isinstance(e.get("points"), dict):
-            out[(str(e.get("side")), e["ic_frame"])] = e["points"]
+            out[(str(e.get("side")), e["ic_frame"])] = {
+                k: [float("nan") if x is None else x for x in v] if isinstance(v, list) else v
+                for k, v in e["points"].items()}
     return out
