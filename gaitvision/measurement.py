@@ -231,10 +231,7 @@ def measure(
         Too few steps; a correction names a step or frame the clip does not have.
     """
     cfg = config or AnalysisConfig()
-    if prepared is None:
-        prepared = prepare(track, view, cfg, time_scale=time_scale)
-    elif prepared.source is not track or prepared.time_scale != time_scale or prepared.options != _options(cfg):
-        raise ValueError("prepared comes from another track or other options; measure without it.")
+    prepared = _prepared(track, view, cfg, time_scale, prepared)
     est, events = prepared.view, prepared.events
     side_view = est.view.startswith("side")
     check_corrections(corrections, n_steps=len(events.steps), n_frames=track.n_frames)
@@ -252,6 +249,16 @@ def measure(
                                        capture_known=capture_known)
     return Measurement(est, events, table, summary, angle_track, signals, prepared.person,
                        prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared)
+
+
+def _prepared(track: LandmarkTrack, view: str | ViewEstimate, cfg: AnalysisConfig, time_scale: float,
+              prepared: PreparedTrack | None) -> PreparedTrack:
+    """``prepared`` if it was made from this track with these options, else a new one."""
+    if prepared is None:
+        return prepare(track, view, cfg, time_scale=time_scale)
+    if prepared.source is not track or prepared.time_scale != time_scale or prepared.options != _options(cfg):
+        raise ValueError("prepared comes from another track or other options; measure without it.")
+    return prepared
 
 
 def _recording_checks(rt: LandmarkTrack, table: StepTable, summary: ClipSummary, person: PersonCheck, *,
