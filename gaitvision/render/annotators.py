@@ -8,12 +8,13 @@ metric: values arrive already measured (see :mod:`gaitvision.analysis`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["FrontalStepAnnotator", "SideStepAnnotator", "SkeletonAnnotator", "StampAnnotator"]
+__all__ = ["FrontalStepAnnotator", "SideStepAnnotator", "SkeletonAnnotator", "StampAnnotator", "StepAnnotator"]
 
 Color = tuple[int, int, int]
 #: Left and right legs (RGB): blue and orange, distinguishable with the
@@ -193,6 +194,43 @@ class FrontalStepAnnotator:
         x = pk[0] + int(0.05 * w) if side == "right" else pk[0] - int(0.4 * w)
         draw_label_block(frame, lines, (x, pk[1]), scale=self.font_scale)
         return frame
+
+
+class StepAnnotator:
+    """One step's measurement, as the annotated video and the stills both draw it.
+
+    Picks the side-view or frontal annotator and hands it the step's
+    precomputed values and the points they were measured between; it never
+    measures. ``annotate`` returns the values it drew (the stills record
+    them in ``keyframes.json``).
+    """
+
+    def __init__(self, *, side_view: bool, font_scale: float = 0.7, thickness: int | None = None) -> None:
+        self.side_view = side_view
+        self.side = SideStepAnnotator(font_scale=font_scale, **({"thickness": thickness} if thickness else {}))
+        self.front = FrontalStepAnnotator(font_scale=font_scale, **({"thickness": thickness} if thickness else {}))
+
+    def annotate(
+        self,
+        frame: NDArray[np.uint8],
+        *,
+        row: Mapping[str, Any],
+        points: Mapping[str, NDArray[np.float64] | None],
+        step_label: str,
+    ) -> dict[str, Any]:
+        """Draw one step's values (``steps.csv`` row) through its measured ``points``."""
+        side = str(row["side"])
+        if self.side_view:
+            drawn = {"strike_deg": row.get("foot_strike_angle_deg"),
+                     "knee_flexion_deg": row.get("knee_flexion_ic_deg"),
+                     "pattern": row.get("foot_strike_pattern")}
+            self.side.annotate(frame, side=side, step_label=step_label, heel=points.get("heel"),
+                               toe=points.get("foot_index"), knee=points.get("knee"), **drawn)
+        else:
+            drawn = {"fppa_deg": row.get("knee_fppa_peak_deg")}
+            self.front.annotate(frame, side=side, step_label=step_label, hip=points.get("hip"),
+                                knee=points.get("knee"), ankle=points.get("ankle"), **drawn)
+        return drawn
 
 
 class StampAnnotator:

@@ -37,9 +37,8 @@ from gaitvision.io._atomic import atomic_path, write_json
 from gaitvision.io.video import iter_frames
 from gaitvision.render.annotators import (
     SIDE_COLORS,
-    FrontalStepAnnotator,
-    SideStepAnnotator,
     SkeletonAnnotator,
+    StepAnnotator,
 )
 from gaitvision.track import LandmarkTrack
 
@@ -357,21 +356,9 @@ def _draw_measurement(
     k: float,
 ) -> dict[str, Any]:
     """Draw the step's values on the still, through the photo points ``g``; returns what was drawn."""
-    r = choice.row
-    font = 0.75 * k
-    if side_view:
-        drawn = {"strike_deg": r.get("foot_strike_angle_deg"),
-                 "knee_flexion_deg": r.get("knee_flexion_ic_deg"),
-                 "pattern": r.get("foot_strike_pattern")}
-        SideStepAnnotator(font_scale=font, thickness=max(2, int(round(4 * k)))).annotate(
-            photo, side=choice.side, step_label=label, heel=g.get("heel"), toe=g.get("foot_index"),
-            knee=g.get("knee"), **drawn)
-    else:
-        drawn = {"fppa_deg": r.get("knee_fppa_peak_deg")}
-        FrontalStepAnnotator(font_scale=font, thickness=max(3, int(round(5 * k)))).annotate(
-            photo, side=choice.side, step_label=label, hip=g.get("hip"), knee=g.get("knee"),
-            ankle=g.get("ankle"), **drawn)
-    return drawn
+    return StepAnnotator(side_view=side_view, font_scale=0.75 * k,
+                         thickness=max(2, int(round(4 * k))) if side_view else max(3, int(round(5 * k)))).annotate(
+        photo, row=choice.row, points=g, step_label=label)
 
 
 def _still_meta(

@@ -14,10 +14,9 @@ from numpy.typing import NDArray
 from gaitvision.config import RenderConfig
 from gaitvision.io.video import VideoWriter, iter_frames
 from gaitvision.render.annotators import (
-    FrontalStepAnnotator,
-    SideStepAnnotator,
     SkeletonAnnotator,
     StampAnnotator,
+    StepAnnotator,
 )
 from gaitvision.render.privacy import blur_box, face_boxes
 from gaitvision.track import LandmarkTrack
@@ -133,8 +132,7 @@ class _Painter:
         self.track, self.overlays, self.scale, self.side_view = track, overlays, scale, side_view
         font = max(0.45, 0.6 * h / 1280)
         self.skel = SkeletonAnnotator(thickness=max(2, int(3 * h / 1280)), radius=max(3, int(5 * h / 1280)))
-        self.side_ann = SideStepAnnotator(font_scale=font)
-        self.front_ann = FrontalStepAnnotator(font_scale=font)
+        self.step_ann = StepAnnotator(side_view=side_view, font_scale=font)
         self.stamp = StampAnnotator(font_scale=font * 0.9)
         self.idx = {n: track.landmark_names.index(n) for n in _PARTS}
         counts = {"left": 0, "right": 0}
@@ -159,20 +157,7 @@ class _Painter:
             self._step(image, o)
 
     def _step(self, image: NDArray[np.uint8], o: _Overlay) -> None:
-        r, f, side = o.row, o.frame, o.row["side"]
+        side = o.row["side"]
         g = {k: np.asarray(v) * self.scale for k, v in o.geo.items()}
-        label = f"{side.upper()[0]} step {self.step_no[id(o)]} (frame {f})"
-        if self.side_view:
-            self.side_ann.annotate(
-                image, side=side, step_label=label,
-                heel=g.get("heel"), toe=g.get("foot_index"), knee=g.get("knee"),
-                strike_deg=r.get("foot_strike_angle_deg"),
-                knee_flexion_deg=r.get("knee_flexion_ic_deg"),
-                pattern=r.get("foot_strike_pattern"),
-            )
-        else:
-            self.front_ann.annotate(
-                image, side=side, step_label=label,
-                hip=g.get("hip"), knee=g.get("knee"), ankle=g.get("ankle"),
-                fppa_deg=r.get("knee_fppa_peak_deg"),
-            )
+        label = f"{side.upper()[0]} step {self.step_no[id(o)]} (frame {o.frame})"
+        self.step_ann.annotate(image, row=o.row, points=g, step_label=label)
