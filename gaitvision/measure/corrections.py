@@ -56,33 +56,36 @@ class CorrectionError(GaitvisionError, ValueError):
     """A correction that cannot be applied to this analysis."""
 
 
+class _AsDict:
+    """``to_dict()`` for the correction dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``type`` names the kind)."""
+        d: dict[str, Any] = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return d
+
+
 @dataclass(frozen=True)
-class ExcludeStep:
+class ExcludeStep(_AsDict):
     """Leave step ``step`` out of the summary."""
 
     step: int
     reason: str = ""
     type: Literal["exclude_step"] = "exclude_step"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
-class IncludeStep:
+class IncludeStep(_AsDict):
     """Use step ``step`` in the summary although the automatic checks left it out."""
 
     step: int
     type: Literal["include_step"] = "include_step"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
-class MoveEvent:
+class MoveEvent(_AsDict):
     """Put step ``step``'s ``event`` (``ic`` or ``to``) at ``frame``."""
 
     step: int
@@ -90,13 +93,10 @@ class MoveEvent:
     frame: int
     type: Literal["move_event"] = "move_event"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
-class MoveLandmark:
+class MoveLandmark(_AsDict):
     """Put ``landmark`` at pixel ``(x, y)`` at ``frame``."""
 
     frame: int
@@ -105,9 +105,6 @@ class MoveLandmark:
     y: float
     type: Literal["move_landmark"] = "move_landmark"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return dataclasses.asdict(self)
 
 
 Correction = Union[ExcludeStep, IncludeStep, MoveEvent, MoveLandmark]
