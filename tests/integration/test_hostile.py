@@ -442,14 +442,22 @@ def test_walking_or_mistimed_clip_warns():
     and test_slow_motion_capture_fps. No real walking clip is available, so
     the walking thresholds are checked here on summaries.
     """
+    from gaitvision.measure.records import SideValue
+    from gaitvision.measure.summary import ClipSummary, MetricSummary
     from gaitvision.quality.recording import gait_warnings
 
-    w = gait_warnings({"cadence_spm": 96.0, "metrics": {}}, slow_motion_known=False)
+    def summary(cadence, metrics=None):
+        return ClipSummary(view="side-left", runner_facing="left", steps_detected={}, steps_used={},
+                           cadence_spm=cadence, cadence_source="both feet", metrics=metrics or {},
+                           foot_strike_pattern=None, not_measurable={})
+
+    w = gait_warnings(summary(96.0), slow_motion_known=False)
     assert len(w) == 1 and "walking" in w[0] and "--capture-fps" in w[0]
-    duty = {"duty_factor": {"left": {"median": 0.62}, "right": {"median": 0.6}}}
-    w = gait_warnings({"cadence_spm": 118.0, "metrics": duty}, slow_motion_known=True)
+    duty = {"duty_factor": MetricSummary("duty_factor", {"left": SideValue(0.62, 0.01, 9, "high"),
+                                                         "right": SideValue(0.6, 0.01, 9, "high")})}
+    w = gait_warnings(summary(118.0, duty), slow_motion_known=True)
     assert len(w) == 2 and "walking" in w[1] and "--capture-fps" not in w[0]
-    assert gait_warnings({"cadence_spm": 170.0, "metrics": {}}, slow_motion_known=False) == []
+    assert gait_warnings(summary(170.0), slow_motion_known=False) == []
 
 
 # == inputs that must be rejected cleanly ====================================
