@@ -26,11 +26,13 @@ from gaitvision.measure.references import REFERENCES
 __all__ = [
     "FPS_TOLERANCE",
     "FRONTAL",
+    "DetectableChange",
     "METRICS",
     "SIDE",
     "TIMING_MIN_FPS",
     "MetricSpec",
     "Reference",
+    "ReferenceBand",
     "keys_for_view",
     "spec",
 ]
@@ -60,6 +62,25 @@ class Reference:
     def to_dict(self) -> dict[str, str]:
         """``{"text": ..., "source": ...}`` as in ``summary.json``."""
         return {"text": self.text, "source": self.source}
+
+
+@dataclass(frozen=True)
+class DetectableChange:
+    """Smallest detectable change of a metric between sessions (a published SDD)."""
+
+    value: float  # the upper end of the published range: a change must beat it
+    published: str  # the range as published
+    source: str
+
+
+@dataclass(frozen=True)
+class ReferenceBand:
+    """A sourced reference range, drawn as a shaded band in the per-step plot."""
+
+    low: float
+    high: float
+    label: str
+    source: str
 
 
 def _ref(key: str) -> Reference:
@@ -129,6 +150,11 @@ class MetricSpec:
     resolution: float
     resolution_source: str
     peak_frame_column: bool = False
+    #: published SDD (session comparison); measured for trained raters reading
+    #: 2D video (or markers), not for gaitvision itself: a lower bound
+    sdd: DetectableChange | None = None
+    #: only VERIFIED ranges from metrics.md
+    band: ReferenceBand | None = None
     measured: bool = True
     not_measured_reason: str = ""
 
@@ -149,6 +175,7 @@ class MetricSpec:
 
 
 _DINGENEN = "Dingenen et al. 2018, Phys Ther Sport 33:40-47 (2D running, SDD)"
+_DINGENEN_SDD = "Dingenen et al. 2018, Phys Ther Sport 33:40-47"
 _NONE_PUBLISHED = "no published value; set from the stride-to-stride spread of healthy running"
 
 #: The step-time metric, measured in every view (it is also a bookkeeping
@@ -172,6 +199,8 @@ METRICS: tuple[MetricSpec, ...] = (
         "belt: positive means toes up (the heel lands first).", report_unit="deg",
         min_fps=TIMING_MIN_FPS, per_foot=True, resolution=3.0,
         resolution_source=_DINGENEN + ": foot inclination at contact 1.3-2.3 deg",
+        sdd=DetectableChange(2.3, "1.3–2.3°", _DINGENEN_SDD + " (foot inclination at contact, 2D running)"),
+        band=ReferenceBand(-0.8, 7.4, "midfoot zone: rearfoot above, forefoot below", "Mo et al. 2021"),
     ),
     MetricSpec(
         key="knee_flexion_ic_deg", unit="deg", plane="sagittal", views="side", at="initial contact",
@@ -187,6 +216,7 @@ METRICS: tuple[MetricSpec, ...] = (
         plain="The most the knee bends while the foot is on the belt.", report_unit="deg",
         per_foot=True, resolution=4.0,
         resolution_source=_DINGENEN + ": midstance knee flexion 2.3-3.8 deg",
+        sdd=DetectableChange(3.8, "2.3–3.8°", _DINGENEN_SDD + " (midstance knee flexion, 2D running)"),
     ),
     MetricSpec(
         key="shank_angle_ic_deg", unit="deg", plane="sagittal", views="side", at="initial contact",
@@ -194,6 +224,7 @@ METRICS: tuple[MetricSpec, ...] = (
         plain="How far the ankle is ahead of the knee as the foot lands; a large positive value "
         "means reaching forward (overstriding).", report_unit="deg", per_foot=True,
         resolution=4.8, resolution_source=_DINGENEN + ": tibia inclination 2.2-4.8 deg",
+        sdd=DetectableChange(4.8, "2.2–4.8°", _DINGENEN_SDD + " (tibia inclination, 2D running)"),
     ),
     MetricSpec(
         key="heel_to_hip_ic_pct_leg", unit="% leg length", plane="sagittal", views="side",
@@ -209,6 +240,7 @@ METRICS: tuple[MetricSpec, ...] = (
         report_unit="deg", asymmetry=False, resolution=2.0,
         resolution_source="Dingenen et al. 2018: lateral trunk position ICC 0.90-0.99; "
         "2 deg chosen, no SDD published for the sagittal lean",
+        band=ReferenceBand(3.7, 10.9, "self-selected lean 7.3 ± 3.6°", "Teng & Powers 2014"),
     ),
     MetricSpec(
         key="vertical_oscillation_pct_leg", unit="% leg length", plane="sagittal", views="side",
@@ -248,6 +280,8 @@ METRICS: tuple[MetricSpec, ...] = (
         report_unit="deg", resolution=3.0,
         resolution_source="metrics.md goal: SDD <= ~3 deg for frontal 2D angles (Dingenen 2018)",
         peak_frame_column=True,
+        sdd=DetectableChange(8.93, "7.54–8.93°", "Munro, Herrington & Carolan 2012, J Sport Rehabil 21(1):7-11 "
+                             "(screening tasks, between days)"),
     ),
     MetricSpec(
         key="pelvic_drop_peak_deg", unit="deg", plane="frontal", views="frontal",
@@ -256,6 +290,7 @@ METRICS: tuple[MetricSpec, ...] = (
         report_unit="deg", resolution=2.0,
         resolution_source=_DINGENEN + ": contralateral pelvic drop 2.7-2.8 deg; 2 deg (uncertainty issue)",
         peak_frame_column=True,
+        sdd=DetectableChange(2.8, "2.7–2.8°", _DINGENEN_SDD + " (2D running)"),
     ),
     MetricSpec(
         key="hip_adduction_peak_deg", unit="deg", plane="frontal", views="frontal",
@@ -264,6 +299,7 @@ METRICS: tuple[MetricSpec, ...] = (
         plain="How far the thigh angles inward relative to the pelvis while the foot is on the "
         "belt (2D).", report_unit="deg", resolution=3.8,
         resolution_source=_DINGENEN + ": hip adduction 2.3-3.8 deg",
+        sdd=DetectableChange(3.8, "2.3–3.8°", _DINGENEN_SDD + " (2D running)"),
     ),
     MetricSpec(
         key="step_width_pct_hip", unit="% hip width", plane="frontal", views="frontal",

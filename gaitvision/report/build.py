@@ -50,15 +50,11 @@ class ReportFiles:
 
 
 def _bands() -> dict[str, Any]:
+    """The registry's reference bands, as the plots draw them."""
+    from gaitvision.measure.registry import METRICS
     from gaitvision.report.plots import Band
 
-    # Only VERIFIED numbers from metrics.md: the foot-strike cut-offs (a
-    # classification, not a norm) and the self-selected trunk lean.
-    return {
-        "foot_strike_angle_deg": Band(-0.8, 7.4, "midfoot zone: rearfoot above, forefoot below",
-                                      "Mo et al. 2021"),
-        "trunk_lean_deg": Band(3.7, 10.9, "self-selected lean 7.3 ± 3.6°", "Teng & Powers 2014"),
-    }
+    return {m.key: Band(m.band.low, m.band.high, m.band.label, m.band.source) for m in METRICS if m.band}
 
 
 def _time_scale(summary: Mapping[str, Any]) -> float:

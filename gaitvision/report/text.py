@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from gaitvision.measure.registry import METRICS
+from gaitvision.measure.registry import METRICS, DetectableChange
 
 __all__ = [
     "CADENCE_CHANGE",
@@ -396,29 +396,6 @@ def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Sdd:
-    """Smallest detectable change of a metric between sessions."""
-
-    value: float  # the upper end of the published range: a change must beat it
-    published: str  # the range as published
-    source: str
-
-
-#: From metrics.md. These were measured for trained raters reading 2D video
-#: (or markers), not for gaitvision itself, whose own test-retest error is
-#: not yet measured: treat them as lower bounds.
-SDD: dict[str, Sdd] = {
-    "knee_fppa_peak_deg": Sdd(8.93, "7.54–8.93°", "Munro, Herrington & Carolan 2012, J Sport "
-                              "Rehabil 21(1):7-11 (screening tasks, between days)"),
-    "pelvic_drop_peak_deg": Sdd(2.8, "2.7–2.8°", "Dingenen et al. 2018, Phys Ther Sport "
-                                "33:40-47 (2D running)"),
-    "foot_strike_angle_deg": Sdd(2.3, "1.3–2.3°", "Dingenen et al. 2018, Phys Ther Sport "
-                                 "33:40-47 (foot inclination at contact, 2D running)"),
-    "hip_adduction_peak_deg": Sdd(3.8, "2.3–3.8°", "Dingenen et al. 2018, Phys Ther Sport "
-                                  "33:40-47 (2D running)"),
-    "knee_flexion_peak_stance_deg": Sdd(3.8, "2.3–3.8°", "Dingenen et al. 2018, Phys Ther "
-                                        "Sport 33:40-47 (midstance knee flexion, 2D running)"),
-    "shank_angle_ic_deg": Sdd(4.8, "2.2–4.8°", "Dingenen et al. 2018, Phys Ther Sport "
-                              "33:40-47 (tibia inclination, 2D running)"),
-}
+#: The smallest detectable change per metric (registry ``sdd``), for the session comparison.
+Sdd = DetectableChange
+SDD: dict[str, Sdd] = {m.key: m.sdd for m in METRICS if m.sdd is not None}
