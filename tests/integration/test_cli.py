@@ -40,6 +40,7 @@ def test_text_file_named_mp4(tmp_path):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass  # the model on a room with nobody in it
 def test_video_with_no_person(tmp_path):
     clip = tmp_path / "empty_room.mp4"
     rng = np.random.default_rng(0)
@@ -66,12 +67,13 @@ def test_usage_error_exit_code_2(tmp_path):
 
 
 @pytest.mark.video
-def test_slow_motion_output_keeps_frames_and_stretches_time(tmp_path):
+def test_slow_motion_output_keeps_frames_and_stretches_time(tmp_path, pose_tracks):
     import av
     from conftest import shared_clip
 
     clip = shared_clip("synthetic/side_rfs_60fps.mp4")
     out = tmp_path / "out"
+    pose_tracks.seed(clip, out)  # the session's one pose pass of this clip (it is about the output video)
     proc = run_cli("analyze", clip, "--out", out, "--slow-motion", "4", "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     with av.open(str(out / "annotated.mp4")) as c:

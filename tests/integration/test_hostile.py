@@ -132,6 +132,7 @@ def test_rotation_metadata_gives_upright_frames(tmp_path, rotate_deg):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_rotated_180_clip_full_analysis(clips, cfr_twin, tmp_path):
     """Upside-down storage (rotation 180): the analysis and the annotated video are upright."""
     src = write_clip(clips / "rot180.mp4", real_segment(), transform=half, rotate_deg=180)
@@ -155,6 +156,7 @@ def test_rotated_180_clip_full_analysis(clips, cfr_twin, tmp_path):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_variable_frame_rate_matches_constant_rate_twin(clips, cfr_twin):
     """Uneven frame times give the cadence of the constant-rate twin within 1 %.
 
@@ -179,7 +181,7 @@ def _slowmo_frames():
 
 
 @pytest.mark.video
-def test_slow_motion_capture_fps(clips, tmp_path):
+def test_slow_motion_capture_fps(clips, tmp_path, pose_tracks):
     """A 60 fps capture stored for 30 fps playback, with no metadata saying so.
 
     Without the flag it looks like a 82 steps/min walk: exit 1, and the one
@@ -193,6 +195,7 @@ def test_slow_motion_capture_fps(clips, tmp_path):
     assert_one_line_error(run_cli("analyze", p, "--out", out, "--quiet", "--no-video", cwd=tmp_path),
                           "slowmo.mp4", "--capture-fps")
     assert (out / "track.npz").exists() and not (out / "summary.json").exists()
+    pose_tracks.harvest(p, out)  # the same stream as slowmo_android.mp4's: one pose pass for both
     proc = run_cli("analyze", p, "--out", out, "--quiet", "--no-video", "--capture-fps", "60",
                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -209,7 +212,7 @@ def test_slow_motion_capture_fps(clips, tmp_path):
 
 
 @pytest.mark.video
-def test_slow_motion_from_metadata(clips, tmp_path):
+def test_slow_motion_from_metadata(clips, tmp_path, pose_tracks):
     """The same clip carrying Android's ``com.android.capture.fps`` = 60: real time with no flag.
 
     ``--capture-fps 30`` then declares it normal speed: the half-speed runner
@@ -220,6 +223,8 @@ def test_slow_motion_from_metadata(clips, tmp_path):
     meta = probe_video(p)
     assert meta.capture_fps == pytest.approx(60) and meta.capture_fps_source == "com.android.capture.fps"
     out = tmp_path / "out"
+    # the video stream is slowmo.mp4's (only the container's tags differ): its pose pass is reused
+    pose_tracks.seed(p, out)
     proc = run_cli("analyze", p, "--out", out, "--quiet", "--no-video", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     s = json.loads((out / "summary.json").read_text())
@@ -232,6 +237,7 @@ def test_slow_motion_from_metadata(clips, tmp_path):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_iphone_like_hevc_10bit_portrait(clips, cfr_twin):
     """HEVC Main 10 (yuv420p10le), stored landscape with the iPhone's portrait matrix (270)."""
     p = write_clip(clips / "iphone.mov", real_segment(), transform=half, codec="libx265",
@@ -245,6 +251,7 @@ def test_iphone_like_hevc_10bit_portrait(clips, cfr_twin):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_4k_clip(clips, cfr_twin):
     """3840x2160 landscape; the annotated video is capped at 1280 px and even."""
     def to_4k(im):  # the portrait clip at full height in a landscape 4K frame
@@ -263,6 +270,7 @@ def test_4k_clip(clips, cfr_twin):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_odd_dimensions(clips, cfr_twin):
     """359x639 (H.264 4:4:4, as cropping editors write): analysed, and the video comes out even."""
     p = write_clip(clips / "odd.mp4", real_segment(),
@@ -339,6 +347,7 @@ def test_long_clip_memory_stays_bounded(tmp_path, monkeypatch):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_two_people_one_runner_followed(clips):
     """Two runners side by side; the tracked one disappears at 4 s and MediaPipe jumps to the other.
 
@@ -374,6 +383,7 @@ def test_two_people_one_runner_followed(clips):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_feet_cut_off_exits_with_reason(clips, tmp_path):
     """Bottom 22% of the picture cut away: no step can be found; exit 1 saying why."""
     p = write_clip(clips / "nofeet.mp4", real_segment(), transform=lambda im: half(im)[:500])
@@ -384,6 +394,7 @@ def test_feet_cut_off_exits_with_reason(clips, tmp_path):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_runner_partly_out_of_frame(clips):
     """The front foot leaves the picture at the left edge at contact.
 
@@ -418,6 +429,7 @@ def test_runner_partly_out_of_frame(clips):
     assert any("outside the picture" in r["framing_note"] for r in rows)
 
 
+@pytest.mark.real_pose_pass
 def test_no_runner_exit_1(tmp_path):
     """An empty room: exit 1, "No person", nothing left behind."""
     rng = np.random.default_rng(0)
@@ -532,6 +544,7 @@ def test_unreadable_file(tmp_path, good_clip, monkeypatch):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_decoder_fails_midway(tmp_path, good_clip):
     """Garbage in the middle of the video data: exit 1 naming the frame count, nothing left."""
     data = bytearray(good_clip.read_bytes())
@@ -655,7 +668,7 @@ def test_output_folder_problems(tmp_path, good_clip, case):
 
 
 @pytest.fixture(scope="module")
-def private_run(clips):
+def private_run(clips, pose_tracks):
     """A full analysis at full resolution with --blur-faces, sockets blocked, writes recorded."""
     p = write_clip(clips / "face.mp4", real_segment(start_s=3.0, duration_s=4.0))
     attempts: list[str] = []
@@ -681,7 +694,8 @@ def private_run(clips):
             mp.setattr(socket, name, refuse)
         mp.setattr(os, "replace", recording_replace)
         cfg = AnalysisConfig(render=RenderConfig(blur_faces=True))
-        result = analyze_video(p, clips / "out_private", cfg)
+        with pose_tracks.real_passes():  # the pose model itself must run with sockets blocked
+            result = analyze_video(p, clips / "out_private", cfg)
         with pytest.raises(OSError, match="blocked"):
             socket.create_connection(("example.org", 80))
         with pytest.raises(OSError, match="blocked"):
@@ -691,6 +705,7 @@ def private_run(clips):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_no_network_at_run_time(private_run):
     """The whole pipeline (pose model included) runs with every socket call refused."""
     _, result, attempts, _ = private_run
@@ -703,6 +718,7 @@ def _sharpness(gray: np.ndarray) -> float:
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_blur_faces_in_annotated_video(private_run):
     """In every 10th frame the face region has lost its detail; the legs have not."""
     src, result, _, _ = private_run
@@ -743,6 +759,7 @@ def _face_square(raw, i):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_blur_faces_in_stills(private_run):
     """Every key-frame still that shows the head shows it blurred (compared with the same crop of the clip)."""
     src, result, _, _ = private_run
@@ -772,6 +789,7 @@ def test_blur_faces_in_stills(private_run):
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_every_output_written_atomically(private_run):
     """Each file in the output folder arrived by rename from a temporary name; none is left over."""
     _, result, _, replaced = private_run

@@ -34,6 +34,7 @@ def _clip(path: Path) -> Path:
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_outline_changes_no_landmark_and_sits_on_the_knee():
     clip = _clip(REAR)
     plain = estimate_poses(iter_frames(clip, end_s=1.0))
@@ -51,6 +52,7 @@ def test_outline_changes_no_landmark_and_sits_on_the_knee():
 
 
 @pytest.mark.video
+@pytest.mark.real_pose_pass
 def test_the_first_frames_decide_the_restart():
     with pytest.raises(_Restart):
         estimate_poses(iter_frames(_clip(REAR), end_s=1.2), restart_if=is_frontal_start)

@@ -16,7 +16,7 @@ from conftest import shared_clip
 from gaitvision.io.video import iter_frames
 from gaitvision.pose.blazepose import default_pose_threads, estimate_poses
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.real_pose_pass]
 
 REAL = "real/treadmill_side_male_30fps.mp4"
 
