@@ -42,7 +42,7 @@ def test_outline_changes_no_landmark_and_sits_on_the_knee():
     assert with_outline.landmark_names[N_LANDMARKS:] == OUTLINE_NAMES
     np.testing.assert_array_equal(plain.xy, with_outline.xy[:, :N_LANDMARKS])
     np.testing.assert_array_equal(plain.confidence, with_outline.confidence[:, :N_LANDMARKS])
-    for side, name in zip(("left", "right"), OUTLINE_NAMES):
+    for side, name in zip(("left", "right"), OUTLINE_NAMES, strict=True):
         knee, outline = plain.landmark(f"{side}_knee"), with_outline.landmark(name)
         ok = np.isfinite(outline[:, 0])
         assert ok.mean() > 0.9, side
