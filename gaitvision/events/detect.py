@@ -1,9 +1,10 @@
 """Gait events on a treadmill: initial contact (IC), toe-off (TO), midstance.
 
 Side views use the Zeni coordinate method relative to the pelvis, refined
-as in metrics.md §2.3; rear/front views, where the feet barely move
-horizontally in the image, use the pelvis's vertical bounce. All windows
-are in seconds.
+as in metrics.md §2.3, with the far foot's toe-off from its swing
+(:mod:`gaitvision.events.far_foot`); rear/front views, where the feet
+barely move horizontally in the image, use the pelvis's vertical bounce
+(:mod:`gaitvision.events.frontal`). All windows are in seconds.
 
 References
 ----------
@@ -13,7 +14,7 @@ Fellin, Rose, Royer & Davis 2010, J Sci Med Sport 13(6):646-650.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -21,11 +22,13 @@ from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
 from gaitvision.errors import InsufficientDataError
+from gaitvision.events.far_foot import far_toe_offs, swing_feature_times
+from gaitvision.events.frontal import FrontalView, frontal_view_events
+from gaitvision.events.peaks import peak_time, peaks
+from gaitvision.events.types import GaitEvents, Side, Step
 from gaitvision.track import LandmarkTrack
 
 __all__ = ["GaitEvents", "Step", "detect_events", "stride_period_s"]
-
-Side = Literal["left", "right"]
 
 #: The toe counts as on the belt within this fraction of leg length of its
 #: lowest image position in that stance. 2 % (was 3 %): on the rendered
@@ -43,36 +46,6 @@ CONTACT_TOLERANCE = 0.03
 
 #: Stride periods considered plausible for running (cadence 110-240 spm).
 _MIN_STRIDE_S, _MAX_STRIDE_S = 0.5, 1.1
-
-
-@dataclass(frozen=True)
-class Step:
-    """One foot's ground contact.
-
-    Frames index the track (and the annotated video). ``to_frame`` and
-    ``midstance_frame`` are -1 where they could not be found.
-    """
-
-    side: Side
-    ic_frame: int
-    to_frame: int
-    midstance_frame: int
-    ic_estimated: bool = False  # True where IC is inferred, not observed (rear views)
-    ic_time_s: float = float("nan")  # sub-frame event instants, where estimated
-    to_time_s: float = float("nan")
-
-
-@dataclass(frozen=True)
-class GaitEvents:
-    """The steps of a clip, in time order, and how they were found."""
-
-    steps: tuple[Step, ...]
-    stride_period_s: float
-    method: str
-
-    def of_side(self, side: Side) -> tuple[Step, ...]:
-        """The steps of one foot."""
-        return tuple(s for s in self.steps if s.side == side)
 
 
 def _mid_hip(track: LandmarkTrack) -> NDArray[np.float64]:
@@ -112,36 +85,19 @@ def stride_period_s(signal: NDArray[np.float64], time_s: NDArray[np.float64]) ->
     hi = min(int(_MAX_STRIDE_S / dt) + 1, ac.size - 1)
     if hi <= lo:
         raise InsufficientDataError("The clip is too short to find a full stride.")
-    peaks, props = find_peaks(ac[lo : hi + 1], height=0.2)
-    if peaks.size == 0:
+    found, props = find_peaks(ac[lo : hi + 1], height=0.2)
+    if found.size == 0:
         raise InsufficientDataError(
             "No running rhythm found (no repeating stride of 0.5-1.1 s). "
             "Is the person running on the treadmill for the whole clip?"
         )
-    k = lo + peaks[np.argmax(props["peak_heights"])]
+    k = lo + found[np.argmax(props["peak_heights"])]
     # parabolic interpolation of the peak for sub-sample precision
     if 0 < k < ac.size - 1:
         a, b, c = ac[k - 1], ac[k], ac[k + 1]
         denom = a - 2 * b + c
         k = k + (0.5 * (a - c) / denom if denom != 0 else 0.0)
     return float(k * dt)
-
-
-def _peaks(
-    signal: NDArray[np.float64], time_s: NDArray[np.float64], *, min_distance_s: float
-) -> NDArray[np.intp]:
-    """Local maxima at least ``min_distance_s`` apart with a clear prominence."""
-    ok = np.isfinite(signal)
-    if ok.sum() < 3:
-        return np.zeros(0, dtype=np.intp)
-    filled = np.where(ok, signal, np.nanmin(signal))
-    spread = np.nanpercentile(signal, 95) - np.nanpercentile(signal, 5)
-    dt = float(np.median(np.diff(time_s)))
-    peaks: NDArray[np.intp] = find_peaks(
-        filled, distance=max(1, int(min_distance_s / dt)), prominence=0.25 * spread
-    )[0]
-    kept: NDArray[np.intp] = peaks[ok[peaks]]
-    return kept
 
 
 def _toe_off_side(
@@ -179,40 +135,45 @@ def _refine_contact(
 ) -> tuple[int, float] | None:
     """Move IC later if the foot has not reached the belt at the Zeni candidate.
 
-    The contact point is whichever of heel and toe is lower at the candidate
-    (heel for a rearfoot strike, toe for a forefoot strike); its belt level
-    is its lowest image position (largest y) during that stance. If at the
-    candidate it is still more than ``tol_px`` above that level, IC becomes
-    the first moment it comes within ``tol_px`` (sub-frame, linear), at most
-    ``max_delay_s`` later. Never moves IC earlier. Returns None to keep the
-    candidate.
+    The contact point is whichever of heel and toe reaches its belt level
+    first (heel for a rearfoot strike, toe for a forefoot strike); a point's
+    belt level is its lowest image position (largest y) during that stance.
+    If at the candidate either point is within ``tol_px`` of its level, the
+    candidate stands; otherwise IC becomes the first moment one of them
+    comes within ``tol_px`` (sub-frame, linear), at most ``max_delay_s``
+    later. Never moves IC earlier. Returns None to keep the candidate.
+
+    Choosing the point by which is lower at the candidate (as before) took
+    the toe when heel and toe were level within the landmarks' noise; the
+    toe of a rearfoot strike lands last, not within ``max_delay_s``, and IC
+    stayed at a candidate 6 frames early (near foot, 3 of 11 contacts of
+    the rendered sample runner).
     """
-    point = heel_y if not (toe_y[zeni] > heel_y[zeni]) else toe_y
-    seg = point[zeni : to + 1]
-    if not np.isfinite(seg).any() or not np.isfinite(point[zeni]):
-        return None
-    threshold = np.nanmax(seg) - tol_px
-    if point[zeni] >= threshold:
-        return None
     last = int(np.searchsorted(time_s, time_s[zeni] + max_delay_s, side="right")) - 1
-    for j in range(zeni + 1, min(last, to) + 1):
+    best: tuple[int, float] | None = None
+    for point in (heel_y, toe_y):
+        seg = point[zeni : to + 1]
+        if not np.isfinite(seg).any() or not np.isfinite(point[zeni]):
+            continue
+        threshold = np.nanmax(seg) - tol_px
+        if point[zeni] >= threshold:
+            return None
+        hit = _first_within(point, time_s, threshold, zeni, min(last, to))
+        if hit is not None and (best is None or hit[1] < best[1]):
+            best = hit
+    return best
+
+
+def _first_within(
+    point: NDArray[np.float64], time_s: NDArray[np.float64], threshold: float, start: int, stop: int
+) -> tuple[int, float] | None:
+    """First frame in (start, stop] where ``point`` reaches ``threshold``, and the crossing instant."""
+    for j in range(start + 1, stop + 1):
         if np.isfinite(point[j]) and point[j] >= threshold:
             frac = (threshold - point[j - 1]) / (point[j] - point[j - 1])
             t = float(time_s[j - 1] + np.clip(frac, 0.0, 1.0) * (time_s[j] - time_s[j - 1]))
             return j, t
     return None
-
-
-def _peak_time(signal: NDArray[np.float64], time_s: NDArray[np.float64], k: int) -> float:
-    """Sub-frame time of a sampled peak at ``k`` by a parabola through k-1, k, k+1."""
-    if 0 < k < len(signal) - 1 and np.all(np.isfinite(signal[k - 1 : k + 2])):
-        a, b, c = signal[k - 1], signal[k], signal[k + 1]
-        denom = a - 2 * b + c
-        if denom < 0:
-            delta = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
-            dt = time_s[k + 1] - time_s[k] if delta > 0 else time_s[k] - time_s[k - 1]
-            return float(time_s[k] + delta * dt)
-    return float(time_s[k])
 
 
 def _side_view_events(
@@ -223,33 +184,46 @@ def _side_view_events(
     sign = float(direction)  # +1.0 or -1.0: image x -> forward
     near_h = (track.landmark(f"{near_side}_heel")[:, 0] - mh[:, 0]) * sign
     period = stride_period_s(near_h, t)
-    steps: list[Step] = []
-    for side in ("left", "right"):
-        heel = track.landmark(f"{side}_heel")
-        toe = track.landmark(f"{side}_foot_index")
-        hip_ankle = np.linalg.norm(track.landmark(f"{side}_hip") - track.landmark(f"{side}_ankle"), axis=1)
-        leg = float(np.nanmedian(hip_ankle)) if np.isfinite(hip_ankle).any() else float("nan")
-        # Zeni: IC at the heel's most anterior position relative to the pelvis,
-        # TO-window end at the toe's most posterior position.
-        h = (heel[:, 0] - mh[:, 0]) * sign
-        g = (toe[:, 0] - mh[:, 0]) * sign
-        ics = _peaks(h, t, min_distance_s=0.6 * period)
-        tos = _peaks(-g, t, min_distance_s=0.6 * period)
-        for ic in ics:
-            t_ic = _peak_time(h, t, int(ic))
-            later = tos[(t[tos] > t[ic]) & (t[tos] < t[ic] + 0.75 * period)]
-            if later.size == 0:
-                steps.append(Step(side, int(ic), -1, -1, ic_time_s=t_ic))
-                continue
-            to, t_to = _toe_off_side(toe[:, 1], t, int(ic), int(later[0]), TOE_OFF_TOLERANCE * leg)
-            if to > ic:
-                refined = _refine_contact(heel[:, 1], toe[:, 1], t, int(ic), to, CONTACT_TOLERANCE * leg)
-                if refined is not None:
-                    ic, t_ic = refined
-            ms = _midstance(track, int(ic), to)
-            steps.append(Step(side, int(ic), to, ms, ic_time_s=t_ic, to_time_s=t_to))
-    steps.sort(key=lambda s: s.ic_frame)
+    far_side: Side = "right" if near_side == "left" else "left"
+    by_side = {side: _foot_steps(track, side, sign, period) for side in (near_side, far_side)}
+    features = {side: swing_feature_times(track, side, sign=sign, period_s=period) for side in (near_side, far_side)}
+    far = far_toe_offs(by_side[far_side], by_side[near_side], far_times=features[far_side],
+                       near_times=features[near_side], time_s=t, period_s=period)
+    by_side[far_side] = [s if s.to_frame < 0 else replace(s, midstance_frame=_midstance(track, s.ic_frame, s.to_frame))
+                         for s in far]
+    steps = sorted([*by_side["left"], *by_side["right"]], key=lambda s: s.ic_frame)
     return GaitEvents(tuple(steps), period, "zeni-side")
+
+
+def _foot_steps(track: LandmarkTrack, side: Side, sign: float, period: float) -> list[Step]:
+    """One foot's steps in a side view: Zeni candidates, toe-lift TO, contact-refined IC."""
+    t = track.time_s
+    mh = _mid_hip(track)
+    heel = track.landmark(f"{side}_heel")
+    toe = track.landmark(f"{side}_foot_index")
+    hip_ankle = np.linalg.norm(track.landmark(f"{side}_hip") - track.landmark(f"{side}_ankle"), axis=1)
+    leg = float(np.nanmedian(hip_ankle)) if np.isfinite(hip_ankle).any() else float("nan")
+    # Zeni: IC at the heel's most anterior position relative to the pelvis,
+    # TO-window end at the toe's most posterior position.
+    h = (heel[:, 0] - mh[:, 0]) * sign
+    g = (toe[:, 0] - mh[:, 0]) * sign
+    ics = peaks(h, t, min_distance_s=0.6 * period)
+    tos = peaks(-g, t, min_distance_s=0.6 * period)
+    steps: list[Step] = []
+    for ic in ics:
+        t_ic = peak_time(h, t, int(ic))
+        later = tos[(t[tos] > t[ic]) & (t[tos] < t[ic] + 0.75 * period)]
+        if later.size == 0:
+            steps.append(Step(side, int(ic), -1, -1, ic_time_s=t_ic))
+            continue
+        to, t_to = _toe_off_side(toe[:, 1], t, int(ic), int(later[0]), TOE_OFF_TOLERANCE * leg)
+        if to > ic:
+            refined = _refine_contact(heel[:, 1], toe[:, 1], t, int(ic), to, CONTACT_TOLERANCE * leg)
+            if refined is not None:
+                ic, t_ic = refined
+        ms = _midstance(track, int(ic), to)
+        steps.append(Step(side, int(ic), to, ms, ic_time_s=t_ic, to_time_s=t_to))
+    return steps
 
 
 def _midstance(track: LandmarkTrack, ic: int, to: int) -> int:
@@ -260,64 +234,6 @@ def _midstance(track: LandmarkTrack, ic: int, to: int) -> int:
     if not np.isfinite(y).any():
         return (ic + to) // 2
     return ic + int(np.nanargmax(y))
-
-
-def _frontal_view_events(track: LandmarkTrack) -> GaitEvents:
-    """Events from a rear or front view.
-
-    - Midstance: each lowest point of the pelvis (one per step); the stance
-      foot is the one whose heel is lower in the image then.
-    - TO: the toe's lowest point relative to the pelvis after midstance
-      (the pelvis rises while the toe is still on the belt; after toe-off
-      the toe rises faster). The heel, which lifts earlier, read about two
-      frames early at 60 fps on the rendered rear runner; the toe about one.
-    - IC: the contact can hardly be seen from behind, but flight is
-      ballistic: the pelvis peaks halfway through it, so IC = 2 x (time of
-      the highest pelvis) - TO of the other foot (sub-frame). Without a
-      previous toe-off (first step), IC is placed symmetrically about
-      midstance. Flagged ``ic_estimated`` either way.
-    """
-    t = track.time_s
-    mh = _mid_hip(track)
-    period = stride_period_s(mh[:, 1], t)
-    ms_frames = _peaks(mh[:, 1], t, min_distance_s=0.3 * period)
-    heel = {s: track.landmark(f"{s}_heel") for s in ("left", "right")}
-    toe_rel = {s: track.landmark(f"{s}_foot_index")[:, 1] - mh[:, 1] for s in ("left", "right")}
-    steps: list[Step] = []
-    dt = float(np.median(np.diff(t)))
-    prev: Step | None = None
-    for ms in ms_frames:
-        yl, yr = heel["left"][ms, 1], heel["right"][ms, 1]
-        if not (np.isfinite(yl) and np.isfinite(yr)):
-            prev = None
-            continue
-        side: Side = "left" if yl > yr else "right"
-        end = min(len(t) - 1, int(np.searchsorted(t, t[ms] + 0.35 * period)))
-        seg = toe_rel[side][ms : end + 1]
-        if not np.isfinite(seg).any() or end <= ms:
-            prev = None
-            continue
-        to = ms + int(np.nanargmax(seg))
-        t_to = _peak_time(toe_rel[side], t, to)
-        t_ic = float("nan")
-        if prev is not None and prev.side != side and prev.to_frame < ms:
-            lo = prev.to_frame
-            apex = lo + int(np.nanargmin(mh[lo : ms + 1, 1])) if np.isfinite(mh[lo : ms + 1, 1]).any() else -1
-            if apex >= 0:
-                t_ic = 2 * _peak_time(-mh[:, 1], t, apex) - prev.to_time_s
-                if not t[prev.to_frame] <= t_ic <= t[ms]:
-                    t_ic = float("nan")
-        if not np.isfinite(t_ic):
-            t_ic = 2 * float(t[ms]) - t_to
-        if t_ic < t[0] - dt:
-            prev = None
-            continue  # contact began before the clip
-        ic = min(int(np.searchsorted(t, t_ic - 1e-9)), ms)
-        step = Step(side, ic, to, int(ms), ic_estimated=True, ic_time_s=max(t_ic, float(t[0])),
-                    to_time_s=t_to)
-        steps.append(step)
-        prev = step
-    return GaitEvents(tuple(steps), period, "pelvis-bounce-frontal")
 
 
 def detect_events(
@@ -349,29 +265,28 @@ def detect_events(
     Notes
     -----
     Side view: the IC candidate is the heel's most anterior position
-    relative to the mid-hip (Zeni 2008), which on the rendered side-view
-    runner falls within one frame of the first frame of belt contact. On a
-    real runner the foot is pulled back before it lands (swing-leg
-    retraction), so the heel can still be in the air then (about one frame
-    at 30 fps on the shared real clip, checked frame by frame): IC is moved
-    later to when the contact point comes within 3 % of leg length of its
-    belt level (metrics.md §2.3 step 3, tolerance: :data:`CONTACT_TOLERANCE`),
-    never earlier. TO is when the toe rises more than 2 % of leg length
-    above its lowest image position in that stance, searched up to the
-    toe's most posterior position (Zeni's TO). Both tolerances were set on
-    the two rendered side-view runners (exact truth; near-foot IC and TO
-    within 0.45 frame median at 60 fps) and checked frame by frame on the
-    shared real clip (30 fps): with the former 4 % / 3 % its longest
-    contacts (0.34 s) began about one frame before the heel touched and
-    ended most of a frame after the toe had left. Deviation from metrics.md
-    §2.3 step 4: peak knee extension (Fellin 2010) fell 2-4 frames early on
-    the rendered runner and is not used. The far foot's TO stays unreliable
-    (4-7 frames early on the rendered runners, where the near leg swings
-    past it); :func:`gaitvision.analysis.measure_steps` flags it low
-    confidence. Event times are sub-frame (parabolic peak, interpolated
-    crossings); frames are the first frame of the event.
+    relative to the mid-hip (Zeni 2008). On a real runner the foot is pulled
+    back before it lands (swing-leg retraction), so the heel can still be in
+    the air then (about one frame at 30 fps on the shared real clip): IC is
+    moved later to when the contact point, heel or toe, whichever lands
+    first, comes within 3 % of leg length of its belt level (metrics.md
+    §2.3 step 3, :data:`CONTACT_TOLERANCE`), never earlier. TO is when the
+    toe rises more than 2 % of leg length above its lowest image position in
+    that stance, searched up to the toe's most posterior position (Zeni's
+    TO). Both tolerances were set on the two rendered side-view runners and
+    checked frame by frame on the shared real clip (30 fps). Deviation from
+    metrics.md §2.3 step 4: peak knee extension (Fellin 2010) fell 2-4
+    frames early on the rendered runner and is not used. The far foot's TO
+    by the toe rule read 4-16 frames early on the bench (the pose model's
+    far toe drifts up while the near leg swings past it); it comes from the
+    far leg's swing instead (:mod:`gaitvision.events.far_foot`), and the
+    step table still flags the far foot low confidence. Rear and front
+    views: :mod:`gaitvision.events.frontal`. Event times are sub-frame
+    (parabolic peak, interpolated crossings); frames are the first frame of
+    the event (TO: the last frame on the belt).
     """
     if view in ("side-left", "side-right"):
         direction = -1 if view == "side-left" else 1
         return _side_view_events(track, direction=direction, near_side=near_side or "left")
-    return _frontal_view_events(track)
+    frontal: FrontalView = "front" if view == "front" else "rear"
+    return frontal_view_events(track, frontal, stride_period_s(_mid_hip(track)[:, 1], track.time_s))
