@@ -118,6 +118,25 @@ def _add_compare_parser(sub: _Subparsers) -> None:
     c.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
 
 
+def _add_serve_parser(sub: _Subparsers) -> None:
+    s = sub.add_parser(
+        "serve",
+        help="start the clinic web app (patients, visits, review, corrections)",
+        description="Start the local clinic web app: patients and visits, upload with progress, review and "
+        "correct every step, trends across visits. Open http://HOST:PORT/ in a browser.",
+    )
+    s.add_argument("--data", type=Path, default=None, metavar="DIR",
+                   help="folder for the database, clips and analyses (default: $GAITVISION_DATA, else "
+                   "~/gaitvision-data)")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only; any other address "
+                   "needs --token or $GAITVISION_TOKEN)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--token", default=None,
+                   help="access token every request must carry (required for a non-loopback --host)")
+    s.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gaitvision",
@@ -130,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_analyze_parser(sub)
     _add_report_parser(sub)
     _add_compare_parser(sub)
+    _add_serve_parser(sub)
     from gaitvision.synth.cli import add_synth_parser  # stdlib only; torch loads when a clip renders
 
     add_synth_parser(sub)
@@ -275,6 +295,10 @@ def _run(args: argparse.Namespace) -> int:
         return _report(args)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "serve":
+        from gaitvision.app.server import serve
+
+        return serve(data=args.data, host=args.host, port=args.port, token=args.token, verbose=args.verbose)
     if args.command == "synth":
         from gaitvision.synth.cli import run_synth
 
