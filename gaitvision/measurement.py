@@ -33,6 +33,7 @@ from gaitvision.measure.records import StepTable
 from gaitvision.measure.step_values import ClipSignals
 from gaitvision.measure.steps import MEDIAPIPE_HIP_WIDENING, clip_signals, measure_steps
 from gaitvision.measure.summary import ClipSummary, summarize
+from gaitvision.measure.uncertainty import Conditions, ErrorModel, apply_intervals
 from gaitvision.pose.knee_outline import has_knee_outline, use_knee_outline
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate, resolve_view
@@ -74,6 +75,8 @@ class Measurement:
     prepared
         The cleaned tracks and automatic events, for re-measuring with
         other corrections (:func:`measure` ``prepared=``).
+    conditions
+        The recording conditions the intervals were computed for.
     """
 
     view: ViewEstimate
@@ -87,6 +90,7 @@ class Measurement:
     corrections: tuple[Correction, ...] = ()
     time_scale: float = 1.0
     prepared: PreparedTrack | None = field(default=None, repr=False, compare=False)
+    conditions: Conditions | None = None
 
     def summary_dict(self) -> dict[str, Any]:
         """The measured part of ``summary.json`` (view ... warnings, knee_centre)."""
@@ -200,6 +204,7 @@ def measure(
     capture_known: bool = False,
     hip_widening: float = MEDIAPIPE_HIP_WIDENING,
     prepared: PreparedTrack | None = None,
+    error_model: ErrorModel | None = None,
 ) -> Measurement:
     """Measure a clip from its pose track.
 
@@ -224,6 +229,10 @@ def measure(
     prepared
         ``Measurement.prepared`` of an earlier measurement of this very
         track with the same options: skips :func:`prepare` (same result).
+    error_model
+        The calibrated error model for the intervals (default: the
+        package's; :data:`gaitvision.measure.uncertainty.UNCALIBRATED` for
+        between-step and timing parts only, as the calibration bench does).
 
     Raises
     ------
@@ -247,8 +256,10 @@ def measure(
                           outline_fraction=prepared.outline_fraction)
     table, summary = _recording_checks(prepared.real_time, table, summary, prepared.person,
                                        capture_known=capture_known)
+    conditions = Conditions(est.view, est.near_side, prepared.real_time.fps_estimate())
+    table, summary = apply_intervals(table, summary, steps, signals, conditions, error_model)
     return Measurement(est, events, table, summary, angle_track, signals, prepared.person,
-                       prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared)
+                       prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared, conditions)
 
 
 def _prepared(track: LandmarkTrack, view: str | ViewEstimate, cfg: AnalysisConfig, time_scale: float,

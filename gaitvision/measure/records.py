@@ -54,6 +54,12 @@ class StepRecord:
         Which values were blanked because a body part was out of the picture.
     geometry
         The points (pixels) each drawn angle was measured between.
+    ic_error_frames, to_error_frames
+        The events' expected timing error (95th percentile |error|, frames)
+        for this view, foot and frame rate; None where not known.
+    ci95
+        Per metric key, the 95 % interval of the step's true value
+        (:mod:`gaitvision.measure.uncertainty`); absent where no value.
     """
 
     step: int
@@ -72,6 +78,9 @@ class StepRecord:
     excluded_reason: str = ""
     framing_note: str | None = None
     geometry: Mapping[str, list[float]] = field(default_factory=dict)
+    ic_error_frames: float | None = None
+    to_error_frames: float | None = None
+    ci95: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def used(self) -> bool:
@@ -96,6 +105,8 @@ class StepRecord:
             "midstance_frame": self.midstance_frame, "ic_estimated": self.ic_estimated,
         }
         row.update(self.values)
+        for key, (lo, hi) in self.ci95.items():
+            row[key + "_ci95_lo"], row[key + "_ci95_hi"] = lo, hi
         for key, frame in self.read_frames.items():
             row[key.removesuffix("_deg") + "_frame"] = frame
         row["foot_strike_pattern"] = self.foot_strike_pattern
@@ -183,7 +194,15 @@ class StepTable:
         extra += ["midstance_frame", *(k.removesuffix("_deg") + "_frame" for k in self.frame_columns)]
         if any(s.framing_note for s in self.steps):
             extra.append("framing_note")
-        return list(dict.fromkeys([*STEP_COLUMNS, *self.metric_keys, *extra, "excluded_reason"]))
+        metric_cols: list[str] = []
+        for key in self.metric_keys:
+            metric_cols.append(key)
+            if any(key in s.ci95 for s in self.steps):
+                metric_cols += [key + "_ci95_lo", key + "_ci95_hi"]
+        for key in ("contact_time_s", "step_time_s"):  # bookkeeping columns: their intervals follow the metrics
+            if key in metric_cols:
+                metric_cols.remove(key)
+        return list(dict.fromkeys([*STEP_COLUMNS, *metric_cols, *extra, "excluded_reason"]))
 
     @property
     def geometry(self) -> list[Mapping[str, list[float]]]:
@@ -200,11 +219,23 @@ class SideValue:
     n: int
     confidence: str
     confidence_reason: str | None = None
+    #: 95 % interval of the true value (:mod:`gaitvision.measure.uncertainty`)
+    ci95: tuple[float, float] | None = None
+    #: the interval's parts (95 % half-widths, and the bias removed)
+    uncertainty: Mapping[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As in ``summary.json``."""
-        d: dict[str, Any] = {"median": self.median, "iqr": self.iqr, "n": self.n,
-                             "confidence": self.confidence}
+        d: dict[str, Any] = {"median": self.median}
+        if self.ci95 is not None:
+            d["ci95"] = [self.ci95[0], self.ci95[1]]
+        d.update({"iqr": self.iqr, "n": self.n, "confidence": self.confidence})
         if self.confidence_reason:
             d["confidence_reason"] = self.confidence_reason
+        if self.uncertainty is not None:
+            d["uncertainty"] = dict(self.uncertainty)
         return d
+
+    def replace(self, **changes: Any) -> SideValue:
+        """A copy with some fields replaced."""
+        return dataclasses.replace(self, **changes)

@@ -54,6 +54,9 @@ class MetricSummary:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: sides removed by a recording check, with the reason
     not_measurable: Mapping[str, str] = field(default_factory=dict)
+    #: with intervals: the L/R difference, its interval, and asymmetry_pct only
+    #: where the interval supports one (:func:`gaitvision.measure.uncertainty.asymmetry`)
+    asymmetry_detail: Mapping[str, Any] | None = None
 
     @property
     def spec(self) -> MetricSpec:
@@ -67,7 +70,9 @@ class MetricSummary:
         for side in SIDES:
             if side in self.sides:
                 d[side] = self.sides[side].to_dict()
-        if self.asymmetry_pct is not None:
+        if self.asymmetry_detail is not None:
+            d.update(self.asymmetry_detail)
+        elif self.asymmetry_pct is not None:
             d["asymmetry_pct"] = self.asymmetry_pct
         d.update(self.extra)
         d["reference"] = m.reference.to_dict()

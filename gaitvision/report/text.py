@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import numpy as np
+
 from gaitvision.measure.registry import METRICS, DetectableChange
 
 __all__ = [
@@ -154,22 +156,44 @@ def _other(side: str) -> str:
     return "right" if side == "left" else "left"
 
 
-def _worst(entry: dict[str, Any], badness: Callable[[float], float]) -> tuple[str, float, float] | None:
-    """The side whose median is worst by ``badness``: (side, median, score).
+def _interval(s: dict[str, Any]) -> tuple[float, float, float]:
+    """A side's (low, centre, high): its 95 % interval (bias removed), or the bare median without one."""
+    ci = s.get("ci95")
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(v, (int, float)) for v in ci):
+        lo, hi = float(ci[0]), float(ci[1])
+        return lo, (lo + hi) / 2, hi
+    m = float(s["median"])
+    return m, m, m
 
-    A side measured with high confidence is preferred whenever it raises
-    the point at all; a low-confidence side's score is halved, so rough
-    estimates rank below firm ones.
+
+def _supported(badness: Callable[[float], float], lo: float, hi: float) -> float:
+    """The least badness over the interval [lo, hi]: > 0 only if every value in it makes the point."""
+    return min(badness(float(x)) for x in np.linspace(lo, hi, 41))
+
+
+def _worst(entry: dict[str, Any], badness: Callable[[float], float]) -> tuple[str, float, float] | None:
+    """The side that makes the point most surely: (side, value, score).
+
+    The uncertainty issue, item 4: a finding uses a side only when it is
+    measured with ``high`` confidence and its whole 95 % interval supports
+    the statement (e.g. "knee nearly straight" only if the interval's upper
+    end is below the threshold). The score is the least badness over the
+    interval, and the value quoted is the interval's centre (the median with
+    the bench's stable bias removed). A low-confidence side never makes a
+    finding; it stays in the tables with its interval.
     """
     scored = []
     for side, s in _sides(entry).items():
-        score = badness(float(s["median"]))
-        firm = s.get("confidence") == "high"
-        scored.append((firm and score > 0, score if firm else 0.5 * score, side, float(s["median"])))
+        if s.get("confidence", "high") != "high":
+            continue
+        lo, centre, hi = _interval(s)
+        score = _supported(badness, lo, hi)
+        if score > 0:
+            scored.append((score, side, centre))
     if not scored:
         return None
-    _, score, side, med = max(scored)
-    return side, med, score
+    score, side, centre = max(scored)
+    return side, centre, score
 
 
 def _other_side_text(entry: dict[str, Any], side: str, key: str) -> str:
@@ -371,11 +395,10 @@ def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:
     """Up to ``limit`` findings from ``summary["metrics"]``, worst first.
 
     Only metrics with a sourced comparison value have a rule; others (and
-    unknown keys) appear in the tables but never as a finding. Findings on
-    values measured with high confidence come first; a low-confidence value
-    (e.g. the far foot in a side view) is marked and only fills the places
-    left after them, however large it is, so the report never opens with a
-    rough estimate while a firm point is there to make.
+    unknown keys) appear in the tables but never as a finding. A finding is
+    made only from a side measured with high confidence whose whole 95 %
+    interval supports the statement (:func:`_worst`); a low-confidence value
+    (e.g. the far foot in a side view) is never a finding.
     """
     target = cadence_target(summary.get("cadence_spm"))
     cad_help = [_CADENCE_HELP.format(target=target)] if target else []
