@@ -150,13 +150,30 @@ def _jpeg(path: Path, quality: int = 86) -> bytes:
 def _by_side(rows: list[dict[str, Any]], key: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     t, v, low = {}, {}, {}
     for side in ("left", "right"):
-        rs = [r for r in rows if r.get("side") == side and not r.get("excluded_reason")
-              and isinstance(r.get(key), float) and isinstance(r.get("ic_time_s"), float)]
+        rs = _side_rows(rows, key, side)
         if rs:
             t[side] = np.array([r["ic_time_s"] for r in rs])
             v[side] = np.array([r[key] for r in rs])
             low[side] = np.array([r.get("confidence") != "high" for r in rs])
     return t, v, low
+
+
+def _side_rows(rows: list[dict[str, Any]], key: str, side: str) -> list[dict[str, Any]]:
+    return [r for r in rows if r.get("side") == side and not r.get("excluded_reason")
+            and isinstance(r.get(key), float) and isinstance(r.get("ic_time_s"), float)]
+
+
+def _step_intervals(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Per side, the used steps' 95 % intervals as a (2, n) array (NaN where a step has none)."""
+    out = {}
+    for side in ("left", "right"):
+        rs = _side_rows(rows, key, side)
+        if rs and any(isinstance(r.get(key + "_ci95_lo"), float) for r in rs):
+            out[side] = np.array([[r.get(key + "_ci95_lo") if isinstance(r.get(key + "_ci95_lo"), float)
+                                   else np.nan for r in rs],
+                                  [r.get(key + "_ci95_hi") if isinstance(r.get(key + "_ci95_hi"), float)
+                                   else np.nan for r in rs]])
+    return out
 
 
 class _Plots:
@@ -224,14 +241,17 @@ def _step_plots(out: _Plots, folder: AnalysisFolder) -> None:
         entry = metrics.get(key) or {}
         meds = {side: entry[side]["median"] for side in ("left", "right")
                 if isinstance(entry.get(side), dict) and "median" in entry[side]}
+        cis = {side: tuple(entry[side]["ci95"]) for side in ("left", "right")
+               if isinstance(entry.get(side), dict) and isinstance(entry[side].get("ci95"), list)}
         info = metric_info(key, entry.get("unit"))
         band = bands.get(key)
         out.draw(f"steps_{key}.png",
-                 f"{info.name} for each step used (dashed: each side's median; hollow: low confidence)."
+                 f"{info.name} for each step used (bars: each step's 95 % interval; dashed: each side's "
+                 "median, with its 95 % interval as a light band; hollow: low confidence)."
                  + (f" Shaded: {band.label} ({band.source})." if band else ""), False,
                  functools.partial(_step_figure, t, v, title=f"{info.name}, step by step",
                                    unit=unit_of(key, entry.get("unit")), low_confidence=low, medians=meds,
-                                   band=band))
+                                   band=band, intervals=_step_intervals(folder.rows, key), median_ci95=cis))
 
 
 def _step_figure(*args: Any, **kwargs: Any) -> Any:

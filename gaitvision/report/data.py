@@ -32,12 +32,13 @@ def metric_columns(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
     """The steps.csv columns that hold numeric per-step values, in file order.
 
     Data-driven: every column that is not bookkeeping (step, times, frames,
-    confidence, reason) and holds at least one number. ``step_time_s`` and
-    ``contact_time_s`` count as values.
+    confidence, reason, a value's ``*_ci95_lo``/``*_ci95_hi`` interval) and
+    holds at least one number. ``step_time_s`` and ``contact_time_s`` count
+    as values.
     """
     out = []
     for c in columns:
-        if c in _BOOKKEEPING or c.endswith("_frame"):
+        if c in _BOOKKEEPING or c.endswith(("_frame", "_ci95_lo", "_ci95_hi")):
             continue
         vals = [r.get(c) for r in rows]
         if any(isinstance(v, float) for v in vals) and all(

@@ -155,15 +155,39 @@ def _side(side: str) -> str:
 def _value_cell(key: str, s: Mapping[str, Any] | None, unit: str) -> str:
     if not s or not isinstance(s.get("median"), (int, float)):
         return '<td class="num notm">–</td>'
-    low = s.get("confidence") != "high"
-    val = format_value(s["median"], key, unit=unit)
+    conf = str(s.get("confidence", ""))
+    ci = s.get("ci95")
+    ci_text = ""
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(v, (int, float)) for v in ci):
+        lo = format_value(float(ci[0]), key, unit=unit, with_unit=False)
+        hi = format_value(float(ci[1]), key, unit=unit, with_unit=False)
+        ci_text = f"95 % interval {lo} to {hi}"
     iqr = format_value(s.get("iqr"), key, unit=unit, with_unit=False)
-    conf = esc(s.get("confidence", ""))
+    if conf == "none":  # the interval is too wide to say anything: not measurable from this recording
+        why = s.get("confidence_reason") or "interval too wide"
+        return (f'<td class="num notm">not measurable<br><small>{esc(ci_text)}</small>'
+                f'<span class=detail><br><small>{esc(why)}</small></span></td>')
+    low = conf != "high"
+    val = format_value(s["median"], key, unit=unit)
     body = (f'<span class="{"low-value" if low else ""}">{"≈ " if low else ""}{esc(val)}</span>'
-            f' <br><small>IQR {esc(iqr)} · n={esc(s.get("n", ""))}</small>')
+            + (f"<br><small>{esc(ci_text)}</small>" if ci_text else "")
+            + f' <br><small>IQR {esc(iqr)} · n={esc(s.get("n", ""))}</small>')
     if low:
-        body += f'<br><span class="tag">{conf} confidence</span>'
+        body += f'<br><span class="tag">{esc(conf)} confidence</span>'
     return f'<td class="num">{body}</td>'
+
+
+def _asymmetry_cell(entry: Mapping[str, Any]) -> str:
+    """The L/R difference: a percentage only where its interval supports one, else why not."""
+    asym, ci = entry.get("asymmetry_pct"), entry.get("asymmetry_ci95")
+    if isinstance(asym, (int, float)):
+        rng = (f"<br><small>95 % interval {ci[0]:.0f}–{ci[1]:.0f}%</small>"
+               if isinstance(ci, (list, tuple)) and len(ci) == 2 else "")
+        return f'<td class="num">{esc(f"{asym:.0f}")}%{rng}</td>'
+    note = entry.get("asymmetry_note")
+    if isinstance(note, str):
+        return f'<td class="num"><small>{esc(note)}</small></td>'
+    return '<td class="num">–</td>'
 
 
 def _pattern_cell(s: Mapping[str, Any] | None) -> str:
@@ -196,9 +220,7 @@ def _metrics_table(summary: Mapping[str, Any]) -> str:
             cells = _pattern_cell(entry.get("left")) + _pattern_cell(entry.get("right"))
         else:
             cells = _value_cell(key, entry.get("left"), unit) + _value_cell(key, entry.get("right"), unit)
-        asym = entry.get("asymmetry_pct")
-        asym_cell = (f'<td class="num">{esc(f"{asym:.0f}")}%</td>' if isinstance(asym, (int, float))
-                     else '<td class="num">–</td>')
+        asym_cell = _asymmetry_cell(entry)
         ref = entry.get("reference") or {}
         src = entry.get("source")
         extra = f"<br><small>measured from: {esc(src)}</small>" if isinstance(src, str) else ""

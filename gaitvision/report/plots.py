@@ -185,11 +185,15 @@ def plot_step_values(
     medians: Mapping[str, float] | None = None,
     band: Band | None = None,
     ax: Axes | None = None,
+    intervals: Mapping[str, ArrayLike] | None = None,
+    median_ci95: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[Figure, Axes]:
     """Each step's value over the clip, per side, to show consistency.
 
     Low-confidence steps are drawn hollow; each side's median is a dashed
-    line.
+    line. ``intervals`` (per side, a (2, n) array of the steps' 95 %
+    interval ends) are drawn as error bars, ``median_ci95`` (per side) as a
+    light band around the median.
     """
     fig, ax = _axes(ax)
     _style(ax)
@@ -208,9 +212,18 @@ def plot_step_values(
         if (ok & low).any():
             ax.scatter(t[ok & low], v[ok & low], facecolors="white", edgecolors=[c], s=46,
                        linewidths=1.8, zorder=3, label=f"{side}, low confidence")
+        iv = (intervals or {}).get(side)
+        if iv is not None:
+            lo_hi = np.asarray(iv, dtype=np.float64)
+            has = ok & np.isfinite(lo_hi).all(axis=0)
+            if has.any():
+                ax.vlines(t[has], lo_hi[0, has], lo_hi[1, has], color=c, alpha=0.45, linewidth=2, zorder=2)
         med = (medians or {}).get(side)
         if med is not None and np.isfinite(med):
             ax.axhline(med, color=c, linestyle="--", linewidth=1.5)
+        ci = (median_ci95 or {}).get(side)
+        if ci is not None and all(np.isfinite(ci)):
+            ax.axhspan(float(ci[0]), float(ci[1]), color=c, alpha=0.12, zorder=0)
     ax.set_xlabel("time in the clip (s)")
     ax.set_ylabel(_UNIT_LABEL.get(unit, unit))
     ax.set_title(title, loc="left", fontsize=_FONT["axes.titlesize"])
