@@ -1,6 +1,19 @@
-"""gaitvision: running-form analysis from treadmill video for physical therapists."""
+"""gaitvision: running-form analysis from treadmill video for physical therapists.
+
+The Python API (:mod:`gaitvision.api`)::
+
+    import gaitvision
+
+    result = gaitvision.analyze("clip.mp4", "out/clip")   # what `gaitvision analyze` does
+    result = gaitvision.load("out/clip")                  # a finished folder, no pose model
+
+``analyze``, ``load``, ``Result`` and ``Options`` are imported on first use,
+so ``import gaitvision`` stays cheap (no pose model, no SciPy).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -16,6 +29,12 @@ from gaitvision.errors import (
 )
 from gaitvision.track import LandmarkTrack
 
+if TYPE_CHECKING:
+    from gaitvision.api import Options, Result, analyze, load
+
+#: names served by :mod:`gaitvision.api`, imported when first asked for
+_API = ("Options", "Result", "analyze", "load")
+
 __all__ = [
     "ConfigError",
     "GaitvisionError",
@@ -23,8 +42,25 @@ __all__ = [
     "InsufficientDataError",
     "InvalidTrackError",
     "LandmarkTrack",
+    "Options",
     "OutputError",
     "PoseEstimationError",
+    "Result",
     "VideoReadError",
     "__version__",
+    "analyze",
+    "load",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``gaitvision.analyze`` and friends, from :mod:`gaitvision.api` on first use."""
+    if name in _API:
+        from gaitvision import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'gaitvision' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gaitvision import __version__
-from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.errors import GaitvisionError
 
 __all__ = ["main"]
@@ -20,6 +19,9 @@ if TYPE_CHECKING:
     _Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 _VIEWS = ("auto", "side-left", "side-right", "rear", "front")
+#: the analysis options ``gaitvision batch`` takes (:class:`gaitvision.api.Options` names)
+BATCH_OPTIONS = ("view", "no_video", "no_report", "full_resolution", "capture_fps", "slow_motion", "threads",
+                 "no_knee_outline", "blur_faces")
 
 
 def _positive_float(text: str) -> float:
@@ -44,21 +46,11 @@ def _session(args: argparse.Namespace) -> dict[str, str]:
     return {k: v for k, v in pairs if v}
 
 
-def _add_analyze_parser(sub: _Subparsers) -> None:
-    a = sub.add_parser(
-        "analyze",
-        help="analyse one treadmill clip",
-        description="Analyse one treadmill clip. Writes track.npz (landmarks), annotated.mp4, "
-        "steps.csv (one row per step) and summary.json (per-side medians) into --out.",
-    )
-    a.add_argument("clip", type=Path, help="the video file (mp4/mov, any phone)")
-    a.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: ./gaitvision-out/CLIP_NAME)")
+def _measuring_options(a: argparse.ArgumentParser) -> None:
+    """The options of how a clip is analysed, shared by ``analyze`` and ``batch``."""
     a.add_argument("--view", choices=_VIEWS, default="auto",
                    help="camera view; 'auto' decides from the clip (default), side-left = runner "
                    "faces image left")
-    a.add_argument("--no-cache", action="store_true",
-                   help="run the pose model again even if --out holds the track of this clip")
     a.add_argument("--no-video", action="store_true", help="skip the annotated video")
     a.add_argument("--no-report", action="store_true",
                    help="skip keyframes, plots and report.html (add them later with "
@@ -73,22 +65,64 @@ def _add_analyze_parser(sub: _Subparsers) -> None:
                    help="play the annotated video FACTOR times slower (e.g. 4 for a 120 fps clip "
                    "shown at 30 fps); every frame is kept")
     a.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="threads for the pose model (default: every core, at most 4; the result "
-                   "does not depend on it)")
-    a.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes for the pose pass, the clip split in time (default 1; 0 = one "
-                   "per CPU core); faster on long clips, landmarks differ slightly at the joins")
+                   help="threads for the pose model (default: every core, at most 4; in a batch the "
+                   "cores divided among the clips running at once; the result does not depend on it)")
     a.add_argument("--no-knee-outline", action="store_true",
                    help="rear/front views: use the pose model's knee point instead of the middle of "
                    "the leg's outline (faster, about half the pose time on 1080p clips, but knee "
                    "collapse is less accurate; see docs/accuracy.md)")
     a.add_argument("--blur-faces", action="store_true",
                    help="blur the runner's face in every image written (video, stills, report)")
+
+
+def _add_analyze_parser(sub: _Subparsers) -> None:
+    a = sub.add_parser(
+        "analyze",
+        help="analyse one treadmill clip",
+        description="Analyse one treadmill clip. Writes track.npz (landmarks), annotated.mp4, "
+        "steps.csv (one row per step) and summary.json (per-side medians) into --out.",
+    )
+    a.add_argument("clip", type=Path, help="the video file (mp4/mov, any phone)")
+    a.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: ./gaitvision-out/CLIP_NAME)")
+    _measuring_options(a)
+    a.add_argument("--no-cache", action="store_true",
+                   help="run the pose model again even if --out holds the track of this clip")
+    a.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes for the pose pass, the clip split in time (default 1; 0 = one "
+                   "per CPU core); faster on long clips, landmarks differ slightly at the joins")
     a.add_argument("--overwrite", action="store_true",
                    help="replace an analysis of another clip found in --out")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
     _session_options(a)
+
+
+def _add_batch_parser(sub: _Subparsers) -> None:
+    b = sub.add_parser(
+        "batch",
+        help="analyse every clip of a folder or a list (resumable; local processes or Dask)",
+        description="Analyse every clip of INPUT, a folder (searched recursively for videos) or a text "
+        "file listing clips (one path per line), into one folder per clip under --out, plus batch.csv "
+        "(one row per clip: status, reason, view, cadence, each metric's per-side median and interval) "
+        "and batch.json. Run it again to resume: a clip whose finished output matches its content, "
+        "gaitvision's version and the options is skipped. Exit code 0 when every clip succeeded, 1 when "
+        "some failed. See docs/batch.md.",
+    )
+    b.add_argument("input", type=Path, metavar="INPUT", help="a folder of clips, or a text file listing clips")
+    b.add_argument("--out", type=Path, required=True, help="the batch's output folder")
+    b.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="clips analysed at once (default: one per two CPU cores; with --engine dask "
+                   "and no --scheduler, the local Dask workers)")
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: a process pool on this machine (default); dask: one Dask task per clip "
+                   "(needs the 'cluster' extra)")
+    b.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="with --engine dask: a running scheduler, e.g. tcp://host:8786 (default: a local "
+                   "cluster); every worker must reach INPUT and --out at the same paths")
+    _measuring_options(b)
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
 
 
 def _add_report_parser(sub: _Subparsers) -> None:
@@ -147,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gaitvision {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze_parser(sub)
+    _add_batch_parser(sub)
     _add_report_parser(sub)
     _add_compare_parser(sub)
     _add_serve_parser(sub)
@@ -209,22 +244,40 @@ def _print_result(summary: dict[str, Any], out_dir: Path) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitvision.pipeline import analyze_video
+    from dataclasses import fields
 
-    out = args.out or Path("gaitvision-out") / args.clip.stem
-    render = RenderConfig(video=not args.no_video, report=not args.no_report,
-                          max_long_side_px=100000 if args.full_resolution else 1280,
-                          blur_faces=args.blur_faces, slow_motion=max(1.0, args.slow_motion))
-    config = AnalysisConfig(view=args.view, use_cache=not args.no_cache, render=render,
-                            capture_fps=args.capture_fps, workers=args.workers or None,
-                            pose_threads=args.threads, knee_outline=not args.no_knee_outline)
+    from gaitvision.api import Options, analyze
+
+    # the command's options are the API's, by the same names
+    options = {f.name: getattr(args, f.name) for f in fields(Options)}
     update, close = _progress_bar(args.quiet)
     try:
-        result = analyze_video(args.clip, out, config, overwrite=args.overwrite, progress=update,
-                               session=_session(args) or None)
+        result = analyze(args.clip, args.out, progress=update, **options)
     finally:
         close()
     _print_result(result.summary, result.out_dir)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from gaitvision.batch import Terminated, run_batch
+
+    try:
+        result = run_batch(args.input, args.out, workers=args.workers, engine=args.engine,
+                           scheduler=args.scheduler, options={k: getattr(args, k) for k in BATCH_OPTIONS},
+                           progress=not args.quiet, verbose=args.verbose)
+    except KeyboardInterrupt as err:
+        code = 143 if isinstance(err, Terminated) else 130
+        print(f"gaitvision: batch stopped; the clips finished so far are kept ({args.out}/batch.csv lists the "
+              "others as 'not run'). Run the same command again to resume.", file=sys.stderr)
+        return code
+    n, failed = len(result.outcomes), len(result.failed)
+    now = sum(o.analysed for o in result.ok)
+    print(f"batch: {n} clips: {len(result.ok)} ok ({now} analysed now, {len(result.ok) - now} already done), "
+          f"{failed} failed\nresults: {result.csv}")
+    if failed:
+        print(f"gaitvision: {failed} of {n} clips failed; the reasons are in {result.csv}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -291,6 +344,8 @@ def _run(args: argparse.Namespace) -> int:
     """Run the parsed subcommand; return its exit code."""
     if args.command == "analyze":
         return _analyze(args)
+    if args.command == "batch":
+        return _batch(args)
     if args.command == "report":
         return _report(args)
     if args.command == "compare":
