@@ -96,10 +96,22 @@ class ClipSummary:
     not_measurable: Mapping[str, str]
     warnings: tuple[str, ...] = ()
     knee_centre: Mapping[str, Any] | None = None
+    #: the cadence's 95 % interval and confidence (:func:`gaitvision.measure.uncertainty.cadence_interval`)
+    cadence_ci95: tuple[float, float] | None = None
+    cadence_confidence: str | None = None
 
     def replace(self, **changes: Any) -> ClipSummary:
         """A copy with some fields replaced."""
         return dataclasses.replace(self, **changes)
+
+    def _cadence_entry(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"source": self.cadence_source}
+        if self.cadence_ci95 is not None:
+            d["ci95"] = [self.cadence_ci95[0], self.cadence_ci95[1]]
+        if self.cadence_confidence is not None:
+            d["confidence"] = self.cadence_confidence
+        d["reference"] = REFERENCES["cadence_spm"]
+        return d
 
     def to_dict(self) -> dict[str, Any]:
         """The ``summary.json`` fields this summary holds, in file order."""
@@ -110,7 +122,7 @@ class ClipSummary:
             "view": self.view, "runner_facing": self.runner_facing,
             "steps_detected": dict(self.steps_detected), "steps_used": dict(self.steps_used),
             "cadence_spm": self.cadence_spm,
-            "cadence": {"source": self.cadence_source, "reference": REFERENCES["cadence_spm"]},
+            "cadence": self._cadence_entry(),
             "metrics": metrics, "not_measurable": dict(self.not_measurable),
             "warnings": list(self.warnings),
         }

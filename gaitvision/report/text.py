@@ -422,3 +422,49 @@ def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:
 #: The smallest detectable change per metric (registry ``sdd``), for the session comparison.
 Sdd = DetectableChange
 SDD: dict[str, Sdd] = {m.key: m.sdd for m in METRICS if m.sdd is not None}
+
+
+# ---------------------------------------------------------------------------
+# The short table ``gaitvision analyze`` prints at the end.
+# ---------------------------------------------------------------------------
+
+
+def _table_cell(entry: dict[str, Any], side: str) -> str:
+    s = entry.get(side)
+    if not isinstance(s, dict) or "median" not in s:
+        return "-"
+    fmt = ".3f" if entry.get("unit") in ("s", "fraction of stride") else ".1f"
+    ci = s.get("ci95")
+    rng = f" [{ci[0]:{fmt}}, {ci[1]:{fmt}}]" if isinstance(ci, list) and len(ci) == 2 else ""
+    conf = s.get("confidence")
+    tag = {"low": ", low", "none": ", not measurable"}.get(str(conf), "")
+    return f"{s['median']:{fmt}}{rng} (n={s.get('n')}{tag})"
+
+
+def result_lines(summary: dict[str, Any], out_dir: str) -> list[str]:
+    """The result table printed by ``gaitvision analyze``: each side's median, its 95 % interval, n."""
+    cad = summary.get("cadence_spm")
+    cad_ci = (summary.get("cadence") or {}).get("ci95")
+    cad_text = (f"{cad:.1f} steps/min" + (f" [{cad_ci[0]:.1f}, {cad_ci[1]:.1f}]" if isinstance(cad_ci, list) else "")
+                if cad else "not measurable")
+    used = summary.get("steps_used") or {}
+    lines = [
+        f"view: {summary.get('view')}   steps used: left {used.get('left')}, right {used.get('right')}   "
+        f"cadence: {cad_text}",
+        f"{'metric (median [95 % interval])':34s} {'left':>30s} {'right':>30s}",
+    ]
+    for key, m in (summary.get("metrics") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        if key == "foot_strike_pattern":
+            cells = [str((m.get(s) or {}).get("pattern", "-")) for s in ("left", "right")]
+        else:
+            cells = [_table_cell(m, s) for s in ("left", "right")]
+        lines.append(f"{key:34s} {cells[0]:>30s} {cells[1]:>30s}")
+    by_reason: dict[str, list[str]] = {}
+    for key, why in (summary.get("not_measurable") or {}).items():
+        by_reason.setdefault(str(why), []).append(str(key))
+    lines += [f"not measurable ({why}): {', '.join(keys)}" for why, keys in by_reason.items()]
+    lines += [f"note: {w}" for w in summary.get("warnings") or []]
+    lines.append(f"outputs: {out_dir}")
+    return lines
