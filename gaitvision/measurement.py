@@ -37,6 +37,7 @@ from gaitvision.measure.uncertainty import Conditions, ErrorModel, apply_interva
 from gaitvision.pose.knee_outline import has_knee_outline, use_knee_outline
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate, resolve_view
+from gaitvision.quality.playback import PlaybackCheck, apply_playback, check_playback
 from gaitvision.quality.recording import apply_framing, apply_framing_to_steps, check_framing, gait_warnings
 from gaitvision.track import LandmarkTrack
 
@@ -91,10 +92,15 @@ class Measurement:
     time_scale: float = 1.0
     prepared: PreparedTrack | None = field(default=None, repr=False, compare=False)
     conditions: Conditions | None = None
+    #: whether the clip plays in real time, from the runner's motion (quality.playback)
+    playback: PlaybackCheck | None = None
 
     def summary_dict(self) -> dict[str, Any]:
-        """The measured part of ``summary.json`` (view ... warnings, knee_centre)."""
-        return self.summary.to_dict()
+        """The measured part of ``summary.json`` (view ... warnings, knee_centre, playback)."""
+        d = self.summary.to_dict()
+        if self.playback is not None:
+            d["playback"] = self.playback.to_dict()
+        return d
 
 
 def clean_track(raw: LandmarkTrack, *, side_view: bool, cfg: FilterConfig) -> tuple[LandmarkTrack, int]:
@@ -254,12 +260,13 @@ def measure(
                         rhythm_period_s=events.stride_period_s)
     summary = _with_notes(summary, n_swaps=prepared.n_leg_swaps_fixed, side_view=side_view,
                           outline_fraction=prepared.outline_fraction)
-    table, summary = _recording_checks(prepared.real_time, table, summary, prepared.person,
-                                       capture_known=capture_known)
+    table, summary, playback = _recording_checks(prepared.real_time, table, summary, prepared.person,
+                                                 capture_known=capture_known)
     conditions = Conditions(est.view, est.near_side, prepared.real_time.fps_estimate())
     table, summary = apply_intervals(table, summary, steps, signals, conditions, error_model)
     return Measurement(est, events, table, summary, angle_track, signals, prepared.person,
-                       prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared, conditions)
+                       prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared, conditions,
+                       playback)
 
 
 def _prepared(track: LandmarkTrack, view: str | ViewEstimate, cfg: AnalysisConfig, time_scale: float,
@@ -273,13 +280,14 @@ def _prepared(track: LandmarkTrack, view: str | ViewEstimate, cfg: AnalysisConfi
 
 
 def _recording_checks(rt: LandmarkTrack, table: StepTable, summary: ClipSummary, person: PersonCheck, *,
-                      capture_known: bool) -> tuple[StepTable, ClipSummary]:
-    """Framing (parts out of the picture), the runner followed, and gait plausibility."""
+                      capture_known: bool) -> tuple[StepTable, ClipSummary, PlaybackCheck]:
+    """Framing (parts out of the picture), the runner followed, real-time playback and gait plausibility."""
     framing = check_framing(rt, table.rows)
     table = apply_framing_to_steps(table, framing)
-    summary = apply_framing(summary, framing)
+    playback = check_playback(rt, capture_known=capture_known)
+    summary = apply_playback(apply_framing(summary, framing), playback)
     return table, summary.replace(warnings=(*person.warnings, *summary.warnings,
-                                            *gait_warnings(summary, slow_motion_known=capture_known)))
+                                            *gait_warnings(summary, slow_motion_known=capture_known))), playback
 
 
 def _tracks_and_events(track: LandmarkTrack, est: ViewEstimate, cfg: AnalysisConfig) -> tuple[

@@ -41,6 +41,7 @@ from gaitvision.pose.parallel import track_video_parallel
 from gaitvision.pose.pelvis_cache import load_pelvis_cache, save_pelvis_cache
 from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_video
 from gaitvision.pose.view import ViewEstimate, resolve_view
+from gaitvision.quality.playback import refusal_hint
 from gaitvision.quality.recording import explain_no_steps
 from gaitvision.render.keyframes import FrameFilter
 from gaitvision.render.video import render_video
@@ -378,6 +379,9 @@ def _measure(track: LandmarkTrack, view: ViewEstimate, pelvis: PelvisImageSeries
         why = explain_no_steps(real_time_track(track, scale)[0])
         if why:
             raise InsufficientDataError(f"{clip.video}: {why}") from err
+        slowed = refusal_hint(real_time_track(track, scale)[0], capture_known=clip.capture_fps is not None)
+        if slowed:
+            raise InsufficientDataError(f"{err} {slowed}") from err
         if clip.capture_fps is None and track.fps_estimate() <= NORMAL_PLAYBACK_MAX_FPS:
             raise InsufficientDataError(
                 f"{err} If it is a slow-motion clip, pass --capture-fps with the rate it was "
