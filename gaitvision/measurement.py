@@ -37,6 +37,7 @@ from gaitvision.measure.uncertainty import Conditions, ErrorModel, apply_interva
 from gaitvision.pose.knee_outline import has_knee_outline, use_knee_outline
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate, resolve_view
+from gaitvision.quality.camera import CameraEstimate, estimate_camera
 from gaitvision.quality.playback import PlaybackCheck, apply_playback, check_playback
 from gaitvision.quality.recording import apply_framing, apply_framing_to_steps, check_framing, gait_warnings
 from gaitvision.track import LandmarkTrack
@@ -94,12 +95,16 @@ class Measurement:
     conditions: Conditions | None = None
     #: whether the clip plays in real time, from the runner's motion (quality.playback)
     playback: PlaybackCheck | None = None
+    #: the camera's yaw and roll, from the runner (quality.camera; synth sign convention)
+    camera: CameraEstimate | None = None
 
     def summary_dict(self) -> dict[str, Any]:
         """The measured part of ``summary.json`` (view ... warnings, knee_centre, playback)."""
         d = self.summary.to_dict()
         if self.playback is not None:
             d["playback"] = self.playback.to_dict()
+        if self.camera is not None:
+            d["camera"] = self.camera.to_dict()
         return d
 
 
@@ -262,11 +267,12 @@ def measure(
                           outline_fraction=prepared.outline_fraction)
     table, summary, playback = _recording_checks(prepared.real_time, table, summary, prepared.person,
                                                  capture_known=capture_known)
+    camera = _camera(angle_track, est, table, None if side_view else pelvis)
     conditions = Conditions(est.view, est.near_side, prepared.real_time.fps_estimate())
     table, summary = apply_intervals(table, summary, steps, signals, conditions, error_model)
     return Measurement(est, events, table, summary, angle_track, signals, prepared.person,
                        prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared, conditions,
-                       playback)
+                       playback, camera)
 
 
 def _prepared(track: LandmarkTrack, view: str | ViewEstimate, cfg: AnalysisConfig, time_scale: float,
@@ -288,6 +294,14 @@ def _recording_checks(rt: LandmarkTrack, table: StepTable, summary: ClipSummary,
     summary = apply_playback(apply_framing(summary, framing), playback)
     return table, summary.replace(warnings=(*person.warnings, *summary.warnings,
                                             *gait_warnings(summary, slow_motion_known=capture_known))), playback
+
+
+def _camera(track: LandmarkTrack, est: ViewEstimate, table: StepTable, pelvis: PelvisImageSeries | None
+            ) -> CameraEstimate:
+    """The camera's yaw and roll from the runner's stances (and a frontal clip's scene lines)."""
+    image_roll = (pelvis.roll_deg, pelvis.roll_support) if pelvis is not None else None
+    return estimate_camera(track, est.view, facing=est.facing, near_side=est.near_side, rows=table.rows,
+                           image_roll=image_roll)
 
 
 def _tracks_and_events(track: LandmarkTrack, est: ViewEstimate, cfg: AnalysisConfig) -> tuple[
