@@ -1,0 +1,220 @@
+"""A clip's analysis in the server: the automatic result, re-measured with the PT's corrections.
+
+:class:`ClipAnalysis` loads an analysis folder once (``summary.json``,
+``track.npz``, ``pelvis.npz``, the stored options and time scale, exactly as
+:func:`gaitvision.report.build.remeasure` does) and keeps the automatic
+:class:`~gaitvision.measurement.Measurement` with its
+:class:`~gaitvision.measurement.PreparedTrack`: a correction re-measures from
+it in about 0.1 s and never runs the pose model. :class:`AnalysisCache`
+keeps the few most recently opened clips (an LRU). The automatic
+``summary.json`` / ``steps.csv`` on disk are never rewritten.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaitvision.config import AnalysisConfig
+from gaitvision.errors import ConfigError, OutputError
+from gaitvision.io.outputs import read_summary
+from gaitvision.io.tracks import load_track
+from gaitvision.measure.corrections import Correction, ExcludeStep, IncludeStep, MoveEvent, MoveLandmark
+from gaitvision.measurement import Measurement, measure
+from gaitvision.pose.pelvis_cache import load_pelvis_cache
+from gaitvision.track import LandmarkTrack
+
+__all__ = ["AnalysisCache", "ClipAnalysis", "automatic_and_new", "overlay_data", "result_document"]
+
+#: The landmarks the overlay draws (the legs, and the shoulders for the trunk).
+OVERLAY_LANDMARKS = tuple(f"{s}_{p}" for s in ("left", "right")
+                          for p in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index"))
+#: summary.json keys :meth:`Measurement.summary_dict` provides (replaced in a corrected document).
+_MEASURED_KEYS = ("view", "runner_facing", "steps_detected", "steps_used", "cadence_spm", "cadence", "metrics",
+                  "not_measurable", "warnings", "knee_centre")
+
+
+def _time_scale(summary: dict[str, Any]) -> float:
+    inp = summary.get("input") or {}
+    scale = inp.get("time_scale")
+    if isinstance(scale, (int, float)) and scale > 0:
+        return float(scale)
+    factor = inp.get("slow_motion_factor")
+    return 1.0 / factor if isinstance(factor, (int, float)) and factor > 0 else 1.0
+
+
+@dataclass
+class ClipAnalysis:
+    """One finished analysis folder, loaded for review and correction."""
+
+    folder: Path
+    summary: dict[str, Any]
+    raw: LandmarkTrack
+    config: AnalysisConfig
+    pelvis: Any
+    time_scale: float
+    capture_known: bool
+    automatic: Measurement
+
+    @classmethod
+    def load(cls, folder: Path) -> ClipAnalysis:
+        """Load ``folder`` and measure it without corrections (the automatic result).
+
+        Raises
+        ------
+        OutputError
+            If the folder holds no finished analysis.
+        """
+        summary = read_summary(folder)
+        track_path = folder / "track.npz"
+        if not track_path.exists():
+            raise OutputError(f"{folder}: no track.npz; the analysis cannot be reviewed.")
+        raw, _ = load_track(track_path)
+        try:
+            config = AnalysisConfig.from_dict(dict(summary.get("config") or {}))
+        except (TypeError, ConfigError):
+            config = AnalysisConfig()
+        inp = summary.get("input") or {}
+        pelvis = load_pelvis_cache(folder / "pelvis.npz", str(inp.get("fingerprint", "")))
+        scale = _time_scale(summary)
+        known = inp.get("capture_fps_source", "timestamps") != "timestamps"
+        auto = measure(raw, config.view, config, pelvis, (), time_scale=scale, capture_known=known)
+        return cls(folder, summary, raw, config, pelvis, scale, known, auto)
+
+    def measure(self, corrections: Sequence[Correction]) -> Measurement:
+        """The measurement with ``corrections`` (the automatic one when there are none).
+
+        Raises
+        ------
+        CorrectionError
+            If a correction names a step or frame the clip does not have.
+        """
+        if not corrections:
+            return self.automatic
+        return measure(self.raw, self.config.view, self.config, self.pelvis, corrections,
+                       time_scale=self.time_scale, capture_known=self.capture_known,
+                       prepared=self.automatic.prepared)
+
+
+class AnalysisCache:
+    """The most recently opened analyses, ``size`` at most (thread-safe)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Path, float], ClipAnalysis] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, folder: Path) -> ClipAnalysis:
+        """The analysis of ``folder``, loaded if not cached (keyed by ``summary.json``'s time)."""
+        try:
+            stamp = (folder / "summary.json").stat().st_mtime
+        except OSError as err:
+            raise OutputError(f"{folder}: the analysis is not finished.") from err
+        key = (folder, stamp)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        item = ClipAnalysis.load(folder)
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return item
+
+    def forget(self, folder: Path) -> None:
+        """Drop every cached analysis of ``folder``."""
+        with self._lock:
+            for key in [k for k in self._items if k[0] == folder]:
+                del self._items[key]
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if isinstance(v, np.generic):
+        return _clean(v.item())
+    return v
+
+
+def result_document(a: ClipAnalysis, m: Measurement, corrections: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """``summary.json`` of the corrected result, with ``steps`` (``steps.csv`` rows) and ``columns``.
+
+    The stored document's input, provenance and options, the measured part
+    from ``m``, and ``corrections`` (the app's audit records) when any.
+    """
+    doc = {k: v for k, v in a.summary.items() if k not in _MEASURED_KEYS and k != "corrections"}
+    doc.update(m.summary_dict())
+    if corrections:
+        doc["corrections"] = list(corrections)
+    doc["steps"] = m.table.rows
+    doc["columns"] = m.table.columns()
+    out: dict[str, Any] = _clean(doc)
+    return out
+
+
+def _measured_frame(row: dict[str, Any], side_view: bool) -> int | None:
+    if side_view:
+        return int(row["ic_frame"])
+    f = row.get("knee_fppa_peak_frame")
+    return int(f) if isinstance(f, int) else None
+
+
+def overlay_data(a: ClipAnalysis, m: Measurement) -> dict[str, Any]:
+    """What the review page draws: per-frame times (the video's own), landmark x/y, and the steps.
+
+    ``t`` are the container times of the frames from the first frame (the
+    video's timeline); positions are the measured track's (cleaned, filtered,
+    corrections applied), in pixels of the upright frame.
+    """
+    track = m.track
+    side_view = m.view.view.startswith("side")
+    marks: dict[str, Any] = {}
+    for name in OVERLAY_LANDMARKS:
+        if name not in track.landmark_names:
+            continue
+        xy = track.landmark(name)
+        marks[name] = {"x": [None if not np.isfinite(v) else round(float(v), 1) for v in xy[:, 0]],
+                       "y": [None if not np.isfinite(v) else round(float(v), 1) for v in xy[:, 1]]}
+    steps = []
+    for row, geo in zip(m.table.rows, m.table.geometry, strict=True):
+        steps.append({
+            "step": row["step"], "side": row["side"], "ic_frame": row["ic_frame"], "to_frame": row["to_frame"],
+            "frame": _measured_frame(row, side_view), "excluded": bool(row["excluded_reason"]),
+            "values": {k: row.get(k) for k in ("foot_strike_angle_deg", "knee_flexion_ic_deg",
+                                               "knee_fppa_peak_deg", "pelvic_drop_peak_deg")
+                       if row.get(k) is not None},
+            "geometry": {k: [round(float(x), 1) for x in v] for k, v in geo.items()},
+        })
+    out: dict[str, Any] = _clean({"frame_size": list(track.frame_size_wh), "n_frames": int(a.raw.n_frames),
+                                  "t": [round(float(t), 6) for t in a.raw.time_s], "view": m.view.view,
+                                  "landmarks": marks, "steps": steps})
+    return out
+
+
+def automatic_and_new(a: ClipAnalysis, m: Measurement, c: Correction) -> tuple[Any, Any]:
+    """The automatic value a correction replaces, and the value it gives (for the audit)."""
+    auto_table = a.automatic.table
+    if isinstance(c, (ExcludeStep, IncludeStep)):
+        auto = auto_table.by_number(c.step).excluded_reason
+        return {"excluded_reason": auto}, {"excluded_reason": m.table.by_number(c.step).excluded_reason}
+    if isinstance(c, MoveEvent):
+        st = auto_table.by_number(c.step)
+        return {"frame": st.ic_frame if c.event == "ic" else st.to_frame}, {"frame": c.frame}
+    if isinstance(c, MoveLandmark):
+        xy = a.automatic.track.landmark(c.landmark)[c.frame]
+        return ({"x": _clean(round(float(xy[0]), 1)), "y": _clean(round(float(xy[1]), 1))},
+                {"x": round(float(c.x), 1), "y": round(float(c.y), 1)})
+    return None, None

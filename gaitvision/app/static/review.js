@@ -1,0 +1,321 @@
+"use strict";
+/* The review: the clip in a <video>, the overlay drawn in a <canvas> over it from the saved landmark
+   track (frame-exact: the video's time is mapped to a frame with the track's own per-frame times), the
+   step table (a click seeks to the step's contact frame), the per-side summary and the corrections. */
+const GVReview = (() => {
+  const COLORS = { left: "rgb(40,120,255)", right: "rgb(255,140,0)" };
+  const PARTS = ["hip", "knee", "ankle", "heel", "foot_index"];
+  const EDGES = [["shoulder", "hip"], ["hip", "knee"], ["knee", "ankle"], ["ankle", "heel"], ["heel", "foot_index"], ["ankle", "foot_index"]];
+  const BOOKKEEPING = new Set(["step", "side", "ic_time_s", "ic_frame", "to_time_s", "to_frame", "confidence",
+    "midstance_frame", "foot_strike_pattern", "framing_note", "excluded_reason", "low_confidence_reason", "ic_estimated"]);
+  const state = { visit: null, doc: null, clipId: null, overlay: null, frame: -1, drawn: 0, offset: 0,
+    calibrated: false, drag: null, editing: false, video: null, canvas: null };
+
+  // -- frames and times -----------------------------------------------------------------------------------
+  function frameAt(time) {
+    const T = state.overlay ? state.overlay.t : [];
+    const t = time - state.offset + 1e-4;
+    let lo = 0, hi = T.length - 1;
+    if (!T.length) return -1;
+    if (t < T[0]) return 0;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (T[mid] <= t) lo = mid; else hi = mid - 1; }
+    return lo;
+  }
+  function frameDuration(i) {
+    const T = state.overlay.t;
+    if (i + 1 < T.length) return T[i + 1] - T[i];
+    return T.length > 1 ? T[i] - T[i - 1] : 1 / 30;
+  }
+  function timeOf(i) { return state.offset + state.overlay.t[i] + 0.3 * frameDuration(i); }
+  function seekFrame(i) {
+    const n = state.overlay.t.length;
+    i = Math.max(0, Math.min(n - 1, i));
+    state.video.pause();
+    state.video.currentTime = timeOf(i);
+    draw(i);
+  }
+
+  // -- drawing ------------------------------------------------------------------------------------------------
+  function pt(name, f) {
+    const m = state.overlay.landmarks[name];
+    if (!m) return null;
+    if (state.drag && state.drag.name === name && state.drag.frame === f) return [state.drag.x, state.drag.y];
+    const x = m.x[f], y = m.y[f];
+    return x === null || y === null ? null : [x, y];
+  }
+  function line(ctx, a, b, color, w) {
+    if (!a || !b) return;
+    ctx.strokeStyle = color; ctx.lineWidth = w;
+    ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
+  }
+  function label(ctx, text, x, y, color, size) {
+    ctx.font = `bold ${size}px sans-serif`;
+    const w = ctx.measureText(text).width;
+    const W = state.canvas.width;
+    x = Math.max(4, Math.min(W - w - 8, x));
+    y = Math.max(size + 4, y);
+    ctx.fillStyle = "rgba(0,0,0,0.75)"; ctx.fillRect(x - 4, y - size - 2, w + 8, size + 8);
+    ctx.fillStyle = color; ctx.fillText(text, x, y);
+  }
+  function drawSkeleton(ctx, f, lw) {
+    line(ctx, pt("left_hip", f), pt("right_hip", f), "rgb(200,200,200)", lw * 0.7);
+    for (const side of ["left", "right"]) {
+      for (const [a, b] of EDGES) line(ctx, pt(side + "_" + a, f), pt(side + "_" + b, f), COLORS[side], lw);
+      for (const p of PARTS) {
+        const q = pt(side + "_" + p, f);
+        if (!q) continue;
+        ctx.fillStyle = COLORS[side]; ctx.strokeStyle = "white"; ctx.lineWidth = 1.5;
+        ctx.beginPath(); ctx.arc(q[0], q[1], lw * 1.6, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+      }
+    }
+  }
+  function stepText(s, sideView) {
+    const v = s.values, tag = (s.side === "left" ? "L" : "R") + s.step;
+    if (sideView) {
+      const parts = [];
+      if (v.knee_flexion_ic_deg !== undefined) parts.push("knee " + GV.fmt(v.knee_flexion_ic_deg, 0) + "°");
+      if (v.foot_strike_angle_deg !== undefined) parts.push("foot " + (v.foot_strike_angle_deg >= 0 ? "+" : "") + GV.fmt(v.foot_strike_angle_deg, 0) + "°");
+      return tag + " " + parts.join(" · ");
+    }
+    return tag + (v.knee_fppa_peak_deg !== undefined ? " knee FPPA " + GV.fmt(v.knee_fppa_peak_deg, 0) + "°" : "");
+  }
+  function drawStep(ctx, s, lw, size) {
+    const g = s.geometry, color = COLORS[s.side];
+    const sideView = state.overlay.view.startsWith("side");
+    if (sideView) {
+      line(ctx, g.heel, g.foot_index, "rgb(255,230,0)", lw * 1.3);
+      line(ctx, g.mid_hip, g.knee, "white", lw);
+      line(ctx, g.knee, g.ankle, "white", lw);
+    } else {
+      line(ctx, g.hip, g.knee, "rgb(255,230,0)", lw * 1.3);
+      line(ctx, g.knee, g.ankle, "rgb(255,230,0)", lw * 1.3);
+    }
+    const anchor = g.knee || g.heel || [20, 40];
+    label(ctx, stepText(s, sideView) + (s.excluded ? " (excluded)" : ""), anchor[0] + 12, anchor[1] - 12, color, size);
+  }
+  function draw(f) {
+    const ctx = state.canvas.getContext("2d");
+    const W = state.canvas.width, H = state.canvas.height;
+    ctx.clearRect(0, 0, W, H);
+    if (f < 0 || !state.overlay) return;
+    const lw = Math.max(2, W / 320), size = Math.max(14, Math.round(W / 40));
+    drawSkeleton(ctx, f, lw);
+    const win = Math.max(1, Math.round(0.12 / frameDuration(f)));
+    for (const s of state.overlay.steps) if (s.frame !== null && Math.abs(f - s.frame) <= win) drawStep(ctx, s, lw, size);
+    label(ctx, "frame " + f, 8, H - 10, "white", Math.round(size * 0.8));
+    state.frame = f; state.drawn += 1;
+    const info = document.getElementById("frame-info");
+    if (info) info.textContent = "frame " + f + " / " + (state.overlay.t.length - 1) + " · " + state.overlay.t[f].toFixed(3) + " s";
+    document.querySelectorAll("#steps tbody tr").forEach((tr) => tr.classList.toggle("current", Number(tr.dataset.ic) === f));
+  }
+  function onFrame(now, meta) {
+    if (!state.calibrated && state.video.currentTime < 1e-3 && meta && typeof meta.mediaTime === "number") {
+      state.offset = meta.mediaTime - state.overlay.t[0]; // the first frame's media time
+    }
+    state.calibrated = true;
+    draw(frameAt(meta ? meta.mediaTime : state.video.currentTime));
+    state.video.requestVideoFrameCallback(onFrame);
+  }
+  function playLoop() {
+    if (!state.video || state.video.paused) return;
+    draw(frameAt(state.video.currentTime));
+    requestAnimationFrame(playLoop);
+  }
+
+  // -- landmark drag ----------------------------------------------------------------------------------------
+  function framePos(ev) {
+    const r = state.canvas.getBoundingClientRect();
+    return [(ev.clientX - r.left) / r.width * state.canvas.width, (ev.clientY - r.top) / r.height * state.canvas.height];
+  }
+  function measuredFrames() { return new Set(state.overlay.steps.map((s) => s.frame).filter((f) => f !== null)); }
+  function startDrag(ev) {
+    if (!state.editing) return;
+    const msg = document.getElementById("edit-msg");
+    if (!measuredFrames().has(state.frame)) { msg.textContent = "Go to a step's measured frame first (click its row in the table)."; return; }
+    const [x, y] = framePos(ev);
+    let best = null, bestD = 0.04 * state.canvas.width;
+    for (const side of ["left", "right"]) for (const p of PARTS) {
+      const q = pt(side + "_" + p, state.frame);
+      if (!q) continue;
+      const d = Math.hypot(q[0] - x, q[1] - y);
+      if (d < bestD) { best = side + "_" + p; bestD = d; }
+    }
+    if (!best) { msg.textContent = "No point near there; press on a hip, knee, ankle, heel or toe point."; return; }
+    state.drag = { name: best, frame: state.frame, x, y };
+    msg.textContent = "Moving " + best.replace("_", " ") + "…";
+    ev.preventDefault();
+  }
+  function moveDrag(ev) {
+    if (!state.drag) return;
+    [state.drag.x, state.drag.y] = framePos(ev);
+    draw(state.drag.frame);
+  }
+  async function endDrag() {
+    if (!state.drag) return;
+    const d = state.drag;
+    state.drag = null;
+    await correct({ type: "move_landmark", frame: d.frame, landmark: d.name, x: Math.round(d.x * 10) / 10, y: Math.round(d.y * 10) / 10 });
+  }
+
+  // -- corrections ---------------------------------------------------------------------------------------------
+  async function correct(body) {
+    const err = document.getElementById("review-error");
+    err.textContent = "";
+    try {
+      const doc = await GV.api("POST", "/api/visits/" + state.visit + "/corrections", { clip_id: state.clipId, ...body });
+      await show(doc, true);
+    } catch (e) { err.textContent = e.message; if (state.overlay) draw(state.frame); }
+  }
+  async function undo(id) {
+    const err = document.getElementById("review-error");
+    try { await show(await GV.api("DELETE", "/api/visits/" + state.visit + "/corrections/" + id), true); }
+    catch (e) { err.textContent = e.message; }
+  }
+
+  // -- tables ----------------------------------------------------------------------------------------------------
+  function metricColumns(result) {
+    return result.columns.filter((c) => !BOOKKEEPING.has(c) && !c.endsWith("_frame") && !c.includes("_ci95_"));
+  }
+  function stepsTable(result) {
+    const cols = metricColumns(result);
+    const head = GV.el("tr", {}, GV.el("th", {}, "step"), GV.el("th", {}, "side"), GV.el("th", {}, "IC frame"), GV.el("th", {}, "TO frame"),
+      cols.map((c) => GV.el("th", {}, c.replace(/_/g, " "))), GV.el("th", {}, "confidence"), GV.el("th", {}, "excluded"), GV.el("th", { class: "no-print" }, ""));
+    const body = result.steps.map((r) => {
+      const excludedByPT = (r.excluded_reason || "").startsWith("excluded by PT");
+      const actions = GV.el("td", { class: "no-print actions" },
+        r.excluded_reason
+          ? GV.el("button", { type: "button", class: "small include", onclick: (e) => { e.stopPropagation();
+              const why = prompt("Why use step " + r.step + " again?", excludedByPT ? "excluded by mistake" : "");
+              if (why !== null) correct({ type: "include_step", step: r.step, reason: why }); } }, "include")
+          : GV.el("button", { type: "button", class: "small exclude", onclick: (e) => { e.stopPropagation();
+              const why = prompt("Why exclude step " + r.step + "?", "");
+              if (why !== null) correct({ type: "exclude_step", step: r.step, reason: why }); } }, "exclude"),
+        GV.el("button", { type: "button", class: "small move-ic", title: "put this step's contact at the frame shown", onclick: (e) => { e.stopPropagation();
+          correct({ type: "move_event", step: r.step, event: "ic", frame: state.frame }); } }, "IC here"),
+        GV.el("button", { type: "button", class: "small move-to", title: "put this step's toe-off at the frame shown", onclick: (e) => { e.stopPropagation();
+          correct({ type: "move_event", step: r.step, event: "to", frame: state.frame }); } }, "TO here"));
+      return GV.el("tr", { class: (r.excluded_reason ? "excluded " : "") + r.side, dataset: { step: r.step, ic: r.ic_frame },
+        onclick: () => seekFrame(r.ic_frame) },
+        GV.el("td", {}, r.step), GV.el("td", {}, r.side), GV.el("td", {}, r.ic_frame), GV.el("td", {}, r.to_frame === null ? "—" : r.to_frame),
+        cols.map((c) => GV.el("td", { dataset: { col: c } }, GV.fmt(r[c], GV.decimalsFor(c)),
+          r[c + "_ci95_lo"] !== undefined && r[c + "_ci95_lo"] !== null ? GV.el("span", { class: "ci" }, " [" + GV.ci([r[c + "_ci95_lo"], r[c + "_ci95_hi"]], GV.decimalsFor(c)) + "]") : null)),
+        GV.el("td", {}, r.confidence), GV.el("td", { class: "reason" }, r.excluded_reason || ""), actions);
+    });
+    return GV.el("table", { class: "list steps", id: "steps" }, GV.el("thead", {}, head), GV.el("tbody", {}, body));
+  }
+  function summaryTable(result) {
+    const rows = [GV.el("tr", { dataset: { metric: "cadence_spm" } }, GV.el("td", {}, "cadence (steps/min)"),
+      GV.el("td", { colspan: 2, class: "num", dataset: { metric: "cadence_spm", side: "both" } }, GV.fmt(result.cadence_spm, 1)), GV.el("td", { colspan: 2 }, ""))];
+    for (const [key, m] of Object.entries(result.metrics)) {
+      if (key === "foot_strike_pattern") continue;
+      const d = GV.decimalsFor(key, m.unit);
+      const cell = (side) => {
+        const s = m[side];
+        return [GV.el("td", { class: "num", dataset: { metric: key, side } }, s ? GV.fmt(s.median, d) : "—",
+            s && s.confidence !== "high" ? GV.el("span", { class: "muted" }, " (" + s.confidence + ")") : null),
+          GV.el("td", { class: "ci", dataset: { metric: key, side, what: "ci95" } }, s ? GV.ci(s.ci95, d) : "—")];
+      };
+      rows.push(GV.el("tr", { dataset: { metric: key } }, GV.el("td", {}, key.replace(/_/g, " ") + (m.unit ? " (" + m.unit + ")" : "")), cell("left"), cell("right")));
+    }
+    return GV.el("table", { class: "list summary", id: "summary-table" },
+      GV.el("thead", {}, GV.el("tr", {}, GV.el("th", {}, "metric"), GV.el("th", {}, "left median"), GV.el("th", {}, "left 95 % interval"),
+        GV.el("th", {}, "right median"), GV.el("th", {}, "right 95 % interval"))), GV.el("tbody", {}, rows));
+  }
+  function correctionsList(result) {
+    const list = result.corrections || [];
+    if (!list.length) return GV.el("p", { class: "muted", id: "corrections" }, "No corrections; this is the automatic result.");
+    return GV.el("ul", { id: "corrections" }, list.map((c) => GV.el("li", { class: c.undone ? "undone" : "", dataset: { correction: c.id } },
+      "#" + c.id + " " + c.type.replace("_", " ") + " " + JSON.stringify(c.correction) + ": automatic " + JSON.stringify(c.automatic_value) +
+      " → " + JSON.stringify(c.new_value) + " (" + c.created_at + ")" + (c.undone ? " — undone" : ""),
+      c.undone ? null : GV.el("button", { type: "button", class: "small undo", onclick: () => undo(c.id) }, "undo"))));
+  }
+
+  // -- page sections --------------------------------------------------------------------------------------------------
+  function renderCombined(doc) {
+    const box = document.getElementById("combined");
+    box.textContent = "";
+    if (!doc.combined) return;
+    const c = doc.combined;
+    const withCi = (v, band) => GV.fmt(v, 3) + (band ? " [" + GV.ci(band, 3) + "]" : "");
+    const rows = c.checks.map((k) => GV.el("tr", { class: k.agree === false ? "warn" : "", dataset: { check: k.name } },
+      GV.el("td", {}, k.name), GV.el("td", {}, withCi(k.side, k.side_ci95)), GV.el("td", {}, withCi(k.rear, k.rear_ci95)),
+      GV.el("td", {}, k.basis), GV.el("td", { class: "agree" }, k.agree === null ? "—" : k.agree ? "yes" : "NO")));
+    const head = GV.el("tr", {}, ["checked", "side clip", "rear clip", "by", "agree"].map((h) => GV.el("th", {}, h)));
+    box.append(GV.el("h2", {}, "Side and rear together"),
+      GV.el("p", { class: "muted" }, "Sagittal metrics from the side clip (" + c.views.side + "), frontal from the rear clip (" + c.views.rear + ")."),
+      GV.el("table", { class: "list", id: "cross-checks" }, GV.el("thead", {}, head), GV.el("tbody", {}, rows)),
+      c.warnings.filter((w) => w.startsWith("The side and rear")).map((w) => GV.el("p", { class: "warning" }, w)));
+  }
+  function renderFindings(doc) {
+    const box = document.getElementById("findings-section");
+    box.textContent = "";
+    if (!doc.summary) return;
+    box.append(GV.el("h2", {}, "Findings"), doc.findings.length
+      ? GV.el("ol", { id: "findings" }, doc.findings.map((f) => GV.el("li", {}, GV.el("strong", {}, f.headline), " ", f.detail,
+          f.low_confidence ? GV.el("em", {}, " (rough estimate)") : null)))
+      : GV.el("p", { id: "findings", class: "muted" }, "Nothing stood out against the published reference values."));
+  }
+  function clipTabs(doc, results) {
+    if (results.length < 2) return null;
+    return GV.el("p", { class: "tabs" }, results.map((c) => GV.el("button", { type: "button", class: c.id === state.clipId ? "active" : "",
+      dataset: { clipTab: c.id }, onclick: () => { state.clipId = c.id; show(doc, false); } }, c.slot + " clip")));
+  }
+  function player(clip) {
+    const video = GV.el("video", { id: "video", src: "/api/clips/" + clip.id + "/video", preload: "auto", muted: true, playsinline: true });
+    video.muted = true;
+    const canvas = GV.el("canvas", { id: "overlay" });
+    const speed = GV.el("select", { id: "speed", onchange: (e) => { video.playbackRate = Number(e.target.value); } },
+      ["1", "0.5", "0.25", "0.1"].map((v) => GV.el("option", { value: v }, v + "×")));
+    const controls = GV.el("div", { class: "controls" },
+      GV.el("button", { type: "button", id: "prev-frame", title: "one frame back", onclick: () => seekFrame(state.frame - 1) }, "◀ frame"),
+      GV.el("button", { type: "button", id: "play", onclick: () => { if (video.paused) video.play(); else video.pause(); } }, "play / pause"),
+      GV.el("button", { type: "button", id: "next-frame", title: "one frame on", onclick: () => seekFrame(state.frame + 1) }, "frame ▶"),
+      GV.el("label", {}, " speed ", speed),
+      GV.el("label", {}, GV.el("input", { type: "checkbox", id: "edit-points", onchange: (e) => {
+        state.editing = e.target.checked; canvas.classList.toggle("editing", state.editing); } }), " move points"),
+      GV.el("span", { id: "frame-info", class: "muted" }, ""), GV.el("span", { id: "edit-msg", class: "muted" }, ""));
+    canvas.addEventListener("pointerdown", startDrag);
+    canvas.addEventListener("pointermove", moveDrag);
+    canvas.addEventListener("pointerup", endDrag);
+    video.addEventListener("seeked", () => draw(frameAt(video.currentTime)));
+    video.addEventListener("play", () => requestAnimationFrame(playLoop));
+    video.addEventListener("loadeddata", () => { if (state.frame < 0) draw(frameAt(video.currentTime)); });
+    if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) video.requestVideoFrameCallback(onFrame);
+    return { wrap: GV.el("div", { class: "player" }, video, canvas), controls, video, canvas };
+  }
+
+  async function show(doc, keepPlayer) {
+    state.doc = doc;
+    state.visit = doc.visit.id;
+    renderCombined(doc);
+    renderFindings(doc);
+    const results = doc.clips.filter((c) => c.result);
+    const box = document.getElementById("review");
+    if (!results.length) { box.textContent = ""; return; }
+    if (!results.some((c) => c.id === state.clipId)) { state.clipId = (results.find((c) => c.slot === "side") || results[0]).id; keepPlayer = false; }
+    const clip = results.find((c) => c.id === state.clipId);
+    state.overlay = await GV.api("GET", "/api/clips/" + clip.id + "/overlay");
+    if (!keepPlayer || !state.video) {
+      box.textContent = "";
+      const p = player(clip);
+      state.video = p.video; state.canvas = p.canvas; state.frame = -1; state.calibrated = false; state.offset = 0;
+      box.append(GV.el("h2", {}, "Review"), ...[clipTabs(doc, results)].filter(Boolean),
+        GV.el("div", { class: "review-grid" }, GV.el("div", { class: "left" }, p.wrap, p.controls),
+          GV.el("div", { class: "right" }, GV.el("h3", {}, "Summary"), GV.el("div", { id: "summary-box" }),
+            GV.el("h3", {}, "Corrections"), GV.el("p", { class: "error", id: "review-error" }), GV.el("div", { id: "corrections-box" }))),
+        GV.el("h3", {}, "Steps"), GV.el("p", { class: "muted" }, "Click a step to see its contact frame. Exclude or include a step, or put its contact (IC) or toe-off (TO) at the frame shown."),
+        GV.el("div", { id: "steps-box", class: "scroll" }));
+    }
+    state.canvas.width = state.overlay.frame_size[0];
+    state.canvas.height = state.overlay.frame_size[1];
+    const result = clip.result;
+    document.getElementById("summary-box").replaceChildren(summaryTable(result),
+      ...(result.warnings || []).map((w) => GV.el("p", { class: "muted warning-line" }, "Note: " + w)));
+    document.getElementById("corrections-box").replaceChildren(correctionsList(result));
+    document.getElementById("steps-box").replaceChildren(stepsTable(result));
+    draw(state.frame >= 0 ? state.frame : frameAt(state.video.currentTime || 0));
+  }
+
+  return { show, seekFrame, frameAt, timeOf, state };
+})();
+window.GVReview = GVReview;
