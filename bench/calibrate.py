@@ -9,7 +9,7 @@ Stages (``python bench/calibrate.py STAGE``):
 - ``all``      render and analyse clip by clip (each clip analysed right after it is rendered);
 - ``cases``    write ``cases.json``: per clip its split, conditions, truth per metric and side,
   per-event truth frames and the analysis status;
-- ``fit``      the error model, in :mod:`bench.calibrate_fit` (``calibrate_fit.main(args)``).
+- ``fit``      the error model: ``bench/calibrate_fit.py``'s ``main(argv)`` on this cache's cases.json.
 
 The grid (:func:`build_grid`) is deterministic: clips come in pairs that share the main camera
 or gait condition and differ in body, side or strike; within each view class and frame rate the
@@ -440,11 +440,12 @@ def case(clip: dict[str, Any], cache: Path) -> dict[str, Any]:
     st = read_status(cache, clip["name"])
     out = analysis_dir(cache, clip)
     rec: dict[str, Any] = {"name": clip["name"], "split": clip["split"], "seed": clip["seed"],
-                           "clip": str(mp4), "truth_file": str(tpath), "rendered": is_rendered(cache, clip),
+                           "clip_path": str(mp4), "truth_path": str(tpath), "analysis_dir": str(out),
+                           "rendered": is_rendered(cache, clip),
                            **_feet(clip["opts"]["view"])}
     rec["render"] = {"status": st.get("render_status"), "reason": st.get("render_reason"),
                      "seconds": st.get("render_seconds")}
-    rec["analysis"] = {"dir": str(out), "status": st.get("analysis_status"), "reason": st.get("analysis_reason"),
+    rec["analysis"] = {"status": st.get("analysis_status"), "reason": st.get("analysis_reason"),
                        "exit": st.get("analysis_exit"), "seconds": st.get("analysis_seconds")}
     if not rec["rendered"]:
         rec["conditions"] = {"grid_options": {k: list(v) if isinstance(v, tuple) else v
@@ -455,6 +456,30 @@ def case(clip: dict[str, Any], cache: Path) -> dict[str, Any]:
     rec["truth"] = truth_of(truth)
     rec["found"] = found_of(out) if st.get("analysis_status") == "ok" else None
     return rec
+
+
+def print_errors(rec: dict[str, Any]) -> None:
+    """One clip's found - truth per metric and side (a quick look; the fit stage does the real comparison)."""
+    found = rec.get("found") or {}
+    print(f"{rec['name']} ({rec['split']}): analysis {rec['analysis']['status']}"
+          f"{' - ' + str(rec['analysis']['reason']) if rec['analysis']['reason'] else ''}")
+    if not found:
+        return
+    cad = found.get("cadence_spm")
+    print(f"  view {found.get('view')} (true {rec['conditions']['view']}), cadence {cad} "
+          f"(true {rec['truth']['cadence_spm']}), steps {found.get('steps_detected')}")
+    for key, tv in rec["truth"]["metrics"].items():
+        m = found["metrics"].get(key)
+        if not m:
+            continue
+        cells = []
+        for side in ("left", "right"):
+            fv, t = (m.get(side) or {}).get("median"), tv.get(side)
+            if fv is None or t is None:
+                continue
+            role = rec["foot_role"][side]
+            cells.append(f"{role} {fv:.3g} vs {t:.3g} ({fv - t:+.3g}, {(m.get(side) or {}).get('confidence')})")
+        print(f"  {key:30s} " + "; ".join(cells))
 
 
 def _git() -> str:
@@ -473,7 +498,11 @@ def stage_cases(a: argparse.Namespace) -> int:
            "commit": _git(), "cache": str(a.cache), "metrics": METRICS,
            "n_clips": len(cases), "n_rendered": sum(c["rendered"] for c in cases),
            "n_analysed": sum(c["analysis"]["status"] == "ok" for c in cases),
-           "n_failed": sum(c["analysis"]["status"] == "failed" for c in cases), "cases": cases}
+           "n_failed": sum(c["analysis"]["status"] == "failed" for c in cases), "clips": cases}
+    if a.verbose:
+        for rec in cases:
+            if rec["rendered"]:
+                print_errors(rec)
     text = json.dumps(doc, indent=1, allow_nan=False)
     for p in [a.cache / "cases.json", *a.cases]:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -501,8 +530,11 @@ def stage_list(a: argparse.Namespace) -> int:
     return 0
 
 
-def stage_fit(a: argparse.Namespace) -> int:
-    """The error model: ``bench/calibrate_fit.py``'s ``main(args)`` (written separately)."""
+def stage_fit(a: argparse.Namespace, rest: list[str]) -> int:
+    """The error model: ``bench/calibrate_fit.py``'s ``main(argv)`` on this cache's cases.json.
+
+    Options after ``fit`` that this script does not know go to ``calibrate_fit`` (e.g. ``--no-write``).
+    """
     try:
         fit = importlib.import_module("calibrate_fit")
     except ModuleNotFoundError as err:
@@ -510,7 +542,8 @@ def stage_fit(a: argparse.Namespace) -> int:
             raise
         print("bench/calibrate_fit.py is missing: the fit stage is not written yet", file=sys.stderr)
         return 2
-    return int(fit.main(a) or 0)
+    argv = rest if "--cases" in rest else ["--cases", str(a.cache / "cases.json"), *rest]
+    return int(fit.main(argv) or 0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -530,16 +563,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reanalyze", action="store_true", help="analyse again even if the status says done")
     p.add_argument("--cases", type=Path, action="append", default=[],
                    help="also write cases.json here (repeatable)")
-    p.add_argument("--verbose", action="store_true", help="list: print the synth command lines too")
+    p.add_argument("--verbose", action="store_true",
+                   help="list: print the synth command lines too; cases: print found - truth per clip")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = _parser().parse_args(argv)
+    a, rest = _parser().parse_known_args(argv)
+    if a.stage == "fit":
+        return stage_fit(a, rest)
+    if rest:
+        _parser().error(f"unrecognized arguments: {' '.join(rest)}")
     if a.stage == "list":
         return stage_list(a)
-    if a.stage == "fit":
-        return stage_fit(a)
     a.cache.mkdir(parents=True, exist_ok=True)
     if a.cache.resolve().is_relative_to((ROOT / "bench" / ".cache").resolve()):
         (ROOT / "bench" / ".cache" / ".gitignore").write_text("*\n")
