@@ -203,26 +203,37 @@ def build_grid() -> list[dict[str, Any]]:
     return grid
 
 
-def render_order(grid: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Round-robin over (view class, split) queues, side/rear/front, so that a partial set spans both halves.
+def _fair_merge(queues: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Merge queues in proportion to their lengths (each queue's k-th item at about k/len), earlier queues first."""
+    taken = [0] * len(queues)
+    out: list[dict[str, Any]] = []
+    while len(out) < sum(map(len, queues)):
+        i = min((i for i, q in enumerate(queues) if taken[i] < len(q)),
+                key=lambda i: ((taken[i] + 0.5) / len(queues[i]), i))
+        out.append(queues[i][taken[i]])
+        taken[i] += 1
+    return out
 
-    Within a queue the grid order is kept, except that 240 fps clips go last (the dearest renders).
+
+def render_order(grid: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The order to render in, so that a partial set spans views, halves and frame rates.
+
+    Per (view class, split) the frame rates are merged in proportion (60, 30, 120 fps; 240 fps, the
+    dearest renders, last), grid order kept within a frame rate; then the six queues (side/rear/front x
+    fit/validate) are merged in proportion, so the views finish together and fit and validate alternate.
     """
     queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for c in grid:
         queues.setdefault((view_class(c["opts"]["view"]), c["split"]), []).append(c)
-    for q in queues.values():
-        q.sort(key=lambda c: c["opts"].get("fps", 60) >= 240)
-    keys = [(v, s) for v in ("side", "rear", "front") for s in ("fit", "validate") if (v, s) in queues]
-    # weight the queues by their size so that the views finish together
-    total = {k: len(queues[k]) for k in keys}
-    taken = dict.fromkeys(keys, 0)
-    out: list[dict[str, Any]] = []
-    while len(out) < len(grid):
-        k = min((k for k in keys if taken[k] < total[k]), key=lambda k: ((taken[k] + 0.5) / total[k], keys.index(k)))
-        out.append(queues[k][taken[k]])
-        taken[k] += 1
-    return out
+    merged = []
+    for v in ("side", "rear", "front"):
+        for s in ("fit", "validate"):
+            q = queues.get((v, s), [])
+            by_fps = [[c for c in q if c["opts"].get("fps", 60) == f] for f in (60, 30, 120)]
+            rest = [c for c in q if c["opts"].get("fps", 60) not in (60, 30, 120)]
+            if q:
+                merged.append(_fair_merge([g for g in by_fps if g]) + rest)
+    return _fair_merge(merged)
 
 
 def synth_args(clip: dict[str, Any], out: Path) -> list[str]:
