@@ -156,6 +156,29 @@ def _other(side: str) -> str:
     return "right" if side == "left" else "left"
 
 
+def _trunk_badness(m: float) -> float:
+    if m < 3.7:
+        return (3.7 - m) / 3.6
+    if m > 10.9:
+        return (m - 10.9) / 3.6
+    return 0.0
+
+
+#: Per metric with a finding rule, how far a value is from its comparison
+#: value (> 0: the finding's statement is true of that value). The findings
+#: use them on the whole 95 % interval (:func:`_worst`); the tests use them on
+#: the truth to check that every statement made is true.
+BADNESS: dict[str, Callable[[float], float]] = {
+    "knee_fppa_peak_deg": lambda m: (m - 8.4) / 5.1 + 1 if m > 8.4 else 0.0,
+    "pelvic_drop_peak_deg": lambda m: 1 + (m - 5.0) / 2.0 if m >= 5.0 else 0.0,
+    "foot_strike_angle_deg": lambda m: 0.3 + max(0.0, (m - 15.0) / 10.0) if m > 7.4 else 0.0,
+    "knee_flexion_ic_deg": lambda m: (20.9 - m) / 5.0 if m < 15.9 else 0.0,
+    "knee_flexion_peak_stance_deg": lambda m: (40.0 - m) / 5.0 if m < 40.0 else 0.0,
+    "step_width_pct_hip": lambda m: 1 + abs(m) / 20.0 if m < 0 else 0.0,
+    "trunk_lean_deg": _trunk_badness,
+}
+
+
 def _interval(s: dict[str, Any]) -> tuple[float, float, float]:
     """A side's (low, centre, high): its 95 % interval (bias removed), or the bare median without one."""
     ci = s.get("ci95")
@@ -216,7 +239,7 @@ def _fppa(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # Healthy controls averaged 8.4 +/- 5.1 deg in a single-leg squat
     # (metrics.md §2.1); no running norm exists, so only values above that
     # mean are raised, scored in SDs above it.
-    w = _worst(entry, lambda m: (m - 8.4) / 5.1 + 1 if m > 8.4 else 0.0)
+    w = _worst(entry, BADNESS["knee_fppa_peak_deg"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
@@ -241,7 +264,7 @@ def _fppa(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
 def _pelvic_drop(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # The only threshold in metrics.md ("< 5 deg") is a clinic blog [WEAK];
     # it is used to decide whether to raise the point, never quoted as a norm.
-    w = _worst(entry, lambda m: 1 + (m - 5.0) / 2.0 if m >= 5.0 else 0.0)
+    w = _worst(entry, BADNESS["pelvic_drop_peak_deg"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
@@ -265,7 +288,7 @@ def _strike(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # Rearfoot above 7.4 deg (Mo et al. 2021); heel striking is the norm
     # (71-94% of recreational runners), so the point is raised only gently
     # and grows with the angle.
-    w = _worst(entry, lambda m: 0.3 + max(0.0, (m - 15.0) / 10.0) if m > 7.4 else 0.0)
+    w = _worst(entry, BADNESS["foot_strike_angle_deg"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
@@ -287,7 +310,7 @@ def _knee_ic(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # About 20.9 deg at foot strike in 3D level running [WEAK]; injured
     # runners landed with a more extended knee (Bramah 2018). Raised when
     # more than 5 deg straighter than that, scored in 5-deg units.
-    w = _worst(entry, lambda m: (20.9 - m) / 5.0 if m < 15.9 else 0.0)
+    w = _worst(entry, BADNESS["knee_flexion_ic_deg"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
@@ -308,7 +331,7 @@ def _knee_ic(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
 def _knee_peak(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # Souza 2016: "considerably less than 45 deg" may mean less shock
     # absorption; < 40 deg possibly linked to PFP subgroups (narrative).
-    w = _worst(entry, lambda m: (40.0 - m) / 5.0 if m < 40.0 else 0.0)
+    w = _worst(entry, BADNESS["knee_flexion_peak_stance_deg"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
@@ -329,14 +352,7 @@ def _trunk(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # Self-selected 7.3 +/- 3.6 deg at 3.4 m/s (Teng & Powers 2014); more
     # upright raised kneecap-joint stress, more lean was seen in injured
     # runners (Bramah 2018), so both directions are raised.
-    def bad(m: float) -> float:
-        if m < 3.7:
-            return (3.7 - m) / 3.6
-        if m > 10.9:
-            return (m - 10.9) / 3.6
-        return 0.0
-
-    w = _worst(entry, bad)
+    w = _worst(entry, BADNESS["trunk_lean_deg"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
@@ -362,7 +378,7 @@ def _trunk(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
 def _step_width(entry: dict[str, Any], cad_help: list[str]) -> Finding | None:
     # Negative = crossover; narrower steps raised iliotibial band strain
     # (Meardon et al. 2012). No numeric threshold exists.
-    w = _worst(entry, lambda m: 1 + abs(m) / 20.0 if m < 0 else 0.0)
+    w = _worst(entry, BADNESS["step_width_pct_hip"])
     if not w or w[2] <= 0:
         return None
     side, m, score = w
