@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -401,6 +401,76 @@ def _upright_rgb(
     if k:
         image = np.ascontiguousarray(np.rot90(image, k))
     return image
+
+
+#: A wanted frame more than this far (s) past the decoder's position is
+#: reached by seeking to the keyframe before it instead of decoding up to it.
+SEEK_GAP_S = 1.0
+
+
+def read_frames_at(
+    path: str | os.PathLike[str],
+    indices: Iterable[int],
+    times_s: Sequence[float] | NDArray[np.float64],
+) -> dict[int, NDArray[np.uint8]]:
+    """Decode only the requested frames (upright RGB), seeking to each.
+
+    ``times_s`` are the clip's frame times as :func:`iter_frames` gives them
+    (``track.npz``'s ``time_s``: container time from the first frame), so
+    that frame ``i`` is the frame shown at ``times_s[i]``. Each wanted frame
+    far from the decoder's position is reached by a seek to the keyframe
+    before it; only the wanted frames are converted to RGB. A frame is
+    identified by its timestamp (within a quarter of the frame interval).
+
+    Raises
+    ------
+    VideoReadError
+        If the file cannot be decoded, or a wanted frame is not found.
+    """
+    times = np.asarray(times_s, dtype=np.float64)
+    wanted = sorted({int(i) for i in indices if 0 <= int(i) < len(times)})
+    out: dict[int, NDArray[np.uint8]] = {}
+    if not wanted:
+        return out
+    p = _check_path(path)
+    t0 = first_frame_time_s(p)
+    dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    container = _open(p)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        reformatter = VideoReformatter()
+        decoder: Iterator[av.VideoFrame] | None = None
+        pos = -np.inf
+        for i in wanted:
+            target = float(times[i])
+            if decoder is None or target - pos > SEEK_GAP_S or target < pos:
+                if stream.time_base is None:
+                    raise VideoReadError(f"{p}: the video stream has no time base; cannot seek in it.")
+                container.seek(int((target + t0 - 0.5 * dt) / stream.time_base), stream=stream, backward=True)
+                decoder = container.decode(stream)
+            pos, img = _decode_until(p, decoder, target, t0, dt, reformatter)
+            out[i] = img
+    except av.error.FFmpegError as err:
+        raise VideoReadError(f"{p}: decoding failed ({_short(err)}).") from err
+    finally:
+        container.close()
+    return out
+
+
+def _decode_until(p: Path, decoder: Iterator[av.VideoFrame], target: float, t0: float, dt: float,
+                  reformatter: VideoReformatter) -> tuple[float, NDArray[np.uint8]]:
+    """Decode forward to the frame shown at ``target``; its time and its upright RGB image."""
+    for frame in decoder:
+        t = _frame_time(frame)
+        if t is None:
+            continue
+        t -= t0
+        if abs(t - target) <= 0.25 * dt:
+            return t, _upright_rgb(reformatter, frame, None)
+        if t > target + 0.25 * dt:
+            break
+    raise VideoReadError(f"{p}: the frame at {target:.3f} s could not be decoded.")
 
 
 def first_frame_time_s(path: str | os.PathLike[str]) -> float:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from gaitvision.errors import OutputError
 from gaitvision.io._atomic import atomic_path, write_json
-from gaitvision.io.video import iter_frames
+from gaitvision.io.video import iter_frames, read_frames_at
 from gaitvision.render.annotators import (
     SIDE_COLORS,
     SkeletonAnnotator,
@@ -162,17 +162,25 @@ def read_frames(
     indices: Iterable[int],
     *,
     frame_filter: FrameFilter | None = None,
+    times_s: Sequence[float] | NDArray[np.float64] | None = None,
 ) -> dict[int, NDArray[np.uint8]]:
-    """Decode the clip once and return the requested frames (upright RGB).
+    """Return the requested frames (upright RGB).
 
     Frame numbers are those of the track and the annotated video (frames
     with a repeated timestamp are skipped the same way). ``frame_filter``
-    is applied to each returned frame: the hook for face blurring.
+    is applied to each returned frame: the hook for face blurring. With
+    ``times_s`` (the pose track's frame times, container time from the
+    first frame) only those frames are decoded, by seeking
+    (:func:`gaitvision.io.video.read_frames_at`); without, the clip is
+    decoded from the start up to the last one.
     """
     wanted = set(int(i) for i in indices)
     out: dict[int, NDArray[np.uint8]] = {}
     if not wanted:
         return out
+    if times_s is not None:
+        got = read_frames_at(video_path, wanted, times_s)
+        return {i: frame_filter(img, i) if frame_filter else img for i, img in got.items()}
     last = max(wanted)
     for fr in iter_frames(video_path):
         if fr.index in wanted:
@@ -429,6 +437,7 @@ def write_keyframes(
     geometry: Mapping[tuple[str, int], Mapping[str, Any]],
     video_path: str | os.PathLike[str],
     frame_filter: FrameFilter | None = None,
+    frame_times_s: Sequence[float] | NDArray[np.float64] | None = None,
 ) -> list[dict[str, Any]]:
     """Write ``keyframes/*.png`` and ``keyframes/keyframes.json``.
 
@@ -448,6 +457,9 @@ def write_keyframes(
         The clip the track was made from (frames are read from it).
     frame_filter
         Applied to each frame before it is cropped (face blurring).
+    frame_times_s
+        The pose track's frame times (``track.npz``): only the stills'
+        frames are then decoded, by seeking (:func:`read_frames`).
 
     Returns
     -------
@@ -457,7 +469,7 @@ def write_keyframes(
     choices = choose_keyframes(rows, summary)
     kdir = Path(out_dir) / "keyframes"
     kdir.mkdir(parents=True, exist_ok=True)
-    frames = read_frames(video_path, [c.frame for c in choices], frame_filter=frame_filter)
+    frames = read_frames(video_path, [c.frame for c in choices], frame_filter=frame_filter, times_s=frame_times_s)
     stills, metas = _write_stills(kdir, choices, frames, track=track, geometry=geometry, side_view=side_view,
                                   video_path=video_path)
     written = {m["file"] for m in metas}

@@ -310,8 +310,9 @@ def _stills(folder: AnalysisFolder, measurement: Measurement | None, clip: Path 
         # a re-measurement (the measuring code may have changed since)
         geometry.update(stored_geometry(folder.path))
     try:
+        times = measurement.prepared.source.time_s if measurement.prepared is not None else None
         write_keyframes(folder.path, rows=folder.rows, summary=folder.summary, track=measurement.track,
-                        geometry=geometry, video_path=clip, frame_filter=frame_filter)
+                        geometry=geometry, video_path=clip, frame_filter=frame_filter, frame_times_s=times)
     except OSError:
         raise
     except Exception as err:  # a drawing or decoding failure must not lose the report
