@@ -268,11 +268,18 @@ def measure(
     table, summary, playback = _recording_checks(prepared.real_time, table, summary, prepared.person,
                                                  capture_known=capture_known)
     camera = _camera(angle_track, est, table, None if side_view else pelvis)
-    conditions = Conditions(est.view, est.near_side, prepared.real_time.fps_estimate())
+    conditions = Conditions(est.view, est.near_side, prepared.real_time.fps_estimate(),
+                            yaw_deg=_finite_or_zero(camera.yaw_deg if camera else None),
+                            roll_deg=_finite_or_zero(camera.roll_deg if camera else None))
     table, summary = apply_intervals(table, summary, steps, signals, conditions, error_model)
     return Measurement(est, events, table, summary, angle_track, signals, prepared.person,
                        prepared.n_leg_swaps_fixed, tuple(corrections), time_scale, prepared, conditions,
                        playback, camera)
+
+
+def _finite_or_zero(v: float | None) -> float:
+    """An estimated camera angle for the intervals (0 where it could not be estimated)."""
+    return float(v) if v is not None and math.isfinite(v) else 0.0
 
 
 def _prepared(track: LandmarkTrack, view: str | ViewEstimate, cfg: AnalysisConfig, time_scale: float,
