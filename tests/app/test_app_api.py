@@ -205,3 +205,17 @@ def test_user_text_is_escaped_and_no_page_or_asset_names_another_host(client):
     for path, body in {**{k: v.text for k, v in pages.items()}, **assets}.items():
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", body.replace(svg_ns, ""), re.I), path
     assert client.get("/docs").status_code == 404  # the interactive docs would load a CDN's scripts
+
+
+def test_an_avi_named_mp4_is_stored_by_its_probed_type_and_waits_for_its_browser_copy(client, tmp_path):
+    from tests.app.test_app_media import _mpeg4_avi
+
+    src = tmp_path / "phone.mp4"
+    _mpeg4_avi(src)
+    pid = _patient(client)
+    ids = client.post(f"/api/patients/{pid}/visits", files={"clip": ("phone.mp4", src.read_bytes())}).json()
+    (clip,) = client.get(f"/api/visits/{ids['visit_id']}").json()["clips"]
+    assert (clip["codec"], clip["playable"]) == ("mpeg4", False)
+    assert [p.name for p in _files(client.settings)] == ["clip.avi"]
+    r = client.get(f"/api/clips/{clip['id']}/video")
+    assert r.status_code == 404 and "browser-playable copy" in r.json()["error"]
