@@ -106,16 +106,10 @@ def test_clocks_that_disagree_are_undecided():
     assert check_playback(slow_jog).plausible is None
 
 
-def test_gravity_far_off_is_slow_motion_even_with_a_running_rhythm():
-    """A rhythm at a running cadence with 1/100 of gravity's bounce (a spurious rhythm in a 10x clip)."""
-    c = check_playback(bouncing_side_track(cadence_spm=137.0, gravity=G_OVER_LEG / 100))
-    assert c.plausible is False and c.slow_factor == pytest.approx(10, rel=0.1)
-
-
 def test_no_rhythm_is_undecided():
     tr, _ = make_side_track()  # the stick runner's pelvis does not move at all
     c = check_playback(tr)
-    assert c.plausible is None and c.slow_factor is None and "rhythm" in c.reason
+    assert c.plausible is None and c.slow_factor is None and "hardly moves" in c.reason
 
 
 def test_refusal_hint_only_for_a_slowed_clip():
