@@ -384,6 +384,7 @@ def run_clips(a: argparse.Namespace, *, render: bool, analyze: bool) -> int:
         if analyze:
             _log(f"{tag}: analyse")
             _log(f"{tag}: {analyze_one(clip, a)}")
+            write_cases(a, quiet=True)  # a partial grid is usable at any time
     return 0
 
 
@@ -503,6 +504,12 @@ def _git() -> str:
 
 def stage_cases(a: argparse.Namespace) -> int:
     """Write ``CACHE/cases.json`` (and every ``--cases`` path): one record per grid clip."""
+    write_cases(a, quiet=False)
+    return 0
+
+
+def write_cases(a: argparse.Namespace, *, quiet: bool) -> None:
+    """Write cases.json for the selected clips (atomically: readers never see half a file)."""
     clips = _selected(a)
     cases = [case(c, a.cache) for c in clips]
     doc = {"format": CASES_FORMAT, "generated": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -510,17 +517,19 @@ def stage_cases(a: argparse.Namespace) -> int:
            "n_clips": len(cases), "n_rendered": sum(c["rendered"] for c in cases),
            "n_analysed": sum(c["analysis"]["status"] == "ok" for c in cases),
            "n_failed": sum(c["analysis"]["status"] == "failed" for c in cases), "clips": cases}
-    if a.verbose:
+    if a.verbose and not quiet:
         for rec in cases:
             if rec["rendered"]:
                 print_errors(rec)
     text = json.dumps(doc, indent=1, allow_nan=False)
     for p in [a.cache / "cases.json", *a.cases]:
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-        print(f"wrote {p}: {doc['n_clips']} clips, {doc['n_rendered']} rendered, "
-              f"{doc['n_analysed']} analysed, {doc['n_failed']} failed")
-    return 0
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(p)
+        if not quiet:
+            print(f"wrote {p}: {doc['n_clips']} clips, {doc['n_rendered']} rendered, "
+                  f"{doc['n_analysed']} analysed, {doc['n_failed']} failed")
 
 
 # ----------------------------------------------------------------------------- stages
