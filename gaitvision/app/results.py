@@ -60,9 +60,10 @@ def visit_document(settings: AppSettings, cache: AnalysisCache, visit: Visit) ->
         combined = combine_views(_summary_part(done["side"]), _summary_part(done["rear"]))
     shown = combined or (_summary_part(main) if main else None)
     found = [dataclasses.asdict(f) for f in findings(dict(shown), limit=5)] if shown else []
+    keys = {k for d in done.values() for k in [*(d.get("metrics") or {}), *d.get("columns", [])]}
     return {"visit": visit_dict(visit), "patient": patient_dict(visit.patient), "clips": clips,
             "summary": _summary_part(main) if main else None, "steps": main["steps"] if main else [],
-            "combined": combined, "findings": found}
+            "combined": combined, "findings": found, "labels": {k: _label(k) for k in sorted(keys)}}
 
 
 def _visit_metrics(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -109,8 +109,9 @@ class _Reporter:
         self.stage(stage, done / total if total else 0.0)
 
 
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
+def _one_line(err: BaseException, clip_path: Path, shown_name: str) -> str:
+    """The error as one line, naming the clip by its uploaded name, with what to do about it."""
+    text = " ".join(str(err).replace(str(clip_path), shown_name).split()) or type(err).__name__
     fix = _HOW_TO_FIX.get(type(err).__name__)
     return f"{text} {fix}" if fix and fix not in text else text
 
@@ -155,6 +156,7 @@ def run_job(db: Database, settings: AppSettings, job_id: int, *, parent: int | N
         clip = job.clip
         folder = settings.clips_dir / clip.folder
         clip_path, config, session = folder / clip.stored_name, _config(clip, settings), _session_fields(clip)
+        shown_name = clip.original_name or clip.stored_name
         needs_copy = not clip.playable_name
     rep = _Reporter(db, job_id, parent)
     try:
@@ -172,7 +174,7 @@ def run_job(db: Database, settings: AppSettings, job_id: int, *, parent: int | N
         raise
     except GaitvisionError as err:
         logger.info("job %s failed: %s", job_id, err)
-        _finish(db, job_id, "failed", _one_line(err))
+        _finish(db, job_id, "failed", _one_line(err, clip_path, shown_name))
         return "failed"
     except Exception as err:  # a bug: still one line for the PT, the traceback in the log
         logger.exception("job %s failed", job_id)

@@ -219,3 +219,22 @@ def test_an_avi_named_mp4_is_stored_by_its_probed_type_and_waits_for_its_browser
     assert [p.name for p in _files(client.settings)] == ["clip.avi"]
     r = client.get(f"/api/clips/{clip['id']}/video")
     assert r.status_code == 404 and "browser-playable copy" in r.json()["error"]
+
+
+def test_a_failed_analysis_keeps_the_clip_and_shows_gaitvisions_one_line_reason(client, tmp_path):
+    from gaitvision.app.worker import run_worker
+    from tests.app.test_app_media import _mpeg4_avi
+
+    src = tmp_path / "short.avi"
+    _mpeg4_avi(src, n=12)  # half a second: refused before the pose model runs
+    pid = _patient(client)
+    ids = client.post(f"/api/patients/{pid}/visits", files={"clip": ("short.avi", src.read_bytes())}).json()
+    assert run_worker(client.settings, once=True) == 0
+    job = client.get(f"/api/jobs/{ids['job_id']}").json()
+    assert job["state"] == "failed" and job["progress"] < 1
+    assert "too few steps" in job["error"] and "\n" not in job["error"]
+    assert job["error"].startswith("short.avi: ") and str(client.settings.data) not in job["error"]
+    assert "Record 20-30 s" in job["error"]
+    assert [p.name for p in _files(client.settings)] == ["clip.avi"]  # the upload is kept
+    again = client.post(f"/api/clips/{ids['clip_id']}/analyse")
+    assert again.status_code == 201 and client.get(f"/api/jobs/{again.json()['job_id']}").json()["state"] == "queued"

@@ -173,13 +173,23 @@ const GVReview = (() => {
   }
 
   // -- tables ----------------------------------------------------------------------------------------------------
+  function nameOf(key) {
+    const l = state.doc && state.doc.labels && state.doc.labels[key];
+    return l ? l.label : key.replace(/_/g, " ");
+  }
+  const UNIT_TEXT = { deg: "°", s: "s", spm: "steps/min", pct_leg: "% leg length", pct_hip: "% hip width", ratio: "", "": "" };
+  function unitOf(key, fallback) {
+    const l = state.doc && state.doc.labels && state.doc.labels[key];
+    const u = l ? (UNIT_TEXT[l.unit] !== undefined ? UNIT_TEXT[l.unit] : l.unit) : (fallback || "");
+    return u ? " (" + u + ")" : "";
+  }
   function metricColumns(result) {
     return result.columns.filter((c) => !BOOKKEEPING.has(c) && !c.endsWith("_frame") && !c.includes("_ci95_"));
   }
   function stepsTable(result) {
     const cols = metricColumns(result);
     const head = GV.el("tr", {}, GV.el("th", {}, "step"), GV.el("th", {}, "side"), GV.el("th", {}, "IC frame"), GV.el("th", {}, "TO frame"),
-      cols.map((c) => GV.el("th", {}, c.replace(/_/g, " "))), GV.el("th", {}, "confidence"), GV.el("th", {}, "excluded"), GV.el("th", { class: "no-print" }, ""));
+      cols.map((c) => GV.el("th", { title: c }, nameOf(c) + unitOf(c))), GV.el("th", {}, "confidence"), GV.el("th", {}, "excluded"), GV.el("th", { class: "no-print" }, ""));
     const body = result.steps.map((r) => {
       const excludedByPT = (r.excluded_reason || "").startsWith("excluded by PT");
       const actions = GV.el("td", { class: "no-print actions" },
@@ -203,7 +213,7 @@ const GVReview = (() => {
     });
     return GV.el("table", { class: "list steps", id: "steps" }, GV.el("thead", {}, head), GV.el("tbody", {}, body));
   }
-  function summaryTable(result) {
+  function summaryTable(result, id) {
     const rows = [GV.el("tr", { dataset: { metric: "cadence_spm" } }, GV.el("td", {}, "cadence (steps/min)"),
       GV.el("td", { colspan: 2, class: "num", dataset: { metric: "cadence_spm", side: "both" } }, GV.fmt(result.cadence_spm, 1)), GV.el("td", { colspan: 2 }, ""))];
     for (const [key, m] of Object.entries(result.metrics)) {
@@ -215,9 +225,10 @@ const GVReview = (() => {
             s && s.confidence !== "high" ? GV.el("span", { class: "muted" }, " (" + s.confidence + ")") : null),
           GV.el("td", { class: "ci", dataset: { metric: key, side, what: "ci95" } }, s ? GV.ci(s.ci95, d) : "—")];
       };
-      rows.push(GV.el("tr", { dataset: { metric: key } }, GV.el("td", {}, key.replace(/_/g, " ") + (m.unit ? " (" + m.unit + ")" : "")), cell("left"), cell("right")));
+      rows.push(GV.el("tr", { dataset: { metric: key } }, GV.el("td", { title: key }, nameOf(key) + unitOf(key, m.unit),
+        m.from ? GV.el("span", { class: "muted" }, " · " + m.from + " clip") : null), cell("left"), cell("right")));
     }
-    return GV.el("table", { class: "list summary", id: "summary-table" },
+    return GV.el("table", { class: "list summary", id: id || "summary-table" },
       GV.el("thead", {}, GV.el("tr", {}, GV.el("th", {}, "metric"), GV.el("th", {}, "left median"), GV.el("th", {}, "left 95 % interval"),
         GV.el("th", {}, "right median"), GV.el("th", {}, "right 95 % interval"))), GV.el("tbody", {}, rows));
   }
@@ -243,6 +254,8 @@ const GVReview = (() => {
     const head = GV.el("tr", {}, ["checked", "side clip", "rear clip", "by", "agree"].map((h) => GV.el("th", {}, h)));
     box.append(GV.el("h2", {}, "Side and rear together"),
       GV.el("p", { class: "muted" }, "Sagittal metrics from the side clip (" + c.views.side + "), frontal from the rear clip (" + c.views.rear + ")."),
+      summaryTable(c, "combined-table"),
+      GV.el("h3", {}, "Cross-checks: the rhythm both clips measure"),
       GV.el("table", { class: "list", id: "cross-checks" }, GV.el("thead", {}, head), GV.el("tbody", {}, rows)),
       c.warnings.filter((w) => w.startsWith("The side and rear")).map((w) => GV.el("p", { class: "warning" }, w)));
   }
