@@ -2,10 +2,12 @@
 
 ``gaitvision compare OUT_A OUT_B --out DIR`` writes ``DIR/compare.html``
 (self-contained like the report) and ``DIR/compare.json`` (the same
-numbers for scripts). A change counts as real only when it is larger than
-the metric's smallest detectable change (SDD) from metrics.md; smaller
-ones are "within measurement error"; metrics without a published SDD are
-shown with their change but not judged.
+numbers for scripts). A change counts as real only when its own 95 %
+interval (both sessions' intervals combined) excludes zero *and* it is
+larger than the metric's smallest detectable change (SDD) from metrics.md
+where one is published; smaller ones are "within measurement error".
+Summaries written before intervals existed are judged by the SDD alone,
+and metrics with neither are shown with their change but not judged.
 """
 
 from __future__ import annotations
@@ -43,6 +45,25 @@ def _median(entry: Mapping[str, Any], side: str) -> tuple[float | None, str | No
     return None, None
 
 
+def _half_width(s: Any) -> float | None:
+    """Half the width of a value's 95 % interval (``ci95``), or None without one."""
+    ci = s.get("ci95") if isinstance(s, Mapping) else None
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(v, (int, float)) for v in ci):
+        return (float(ci[1]) - float(ci[0])) / 2
+    return None
+
+
+def _verdict(d: float, hw_a: float | None, hw_b: float | None, sdd: float | None) -> tuple[str, list[float] | None]:
+    """The change's verdict, and its 95 % interval where both sessions have one."""
+    if hw_a is None or hw_b is None:
+        if sdd is None:
+            return UNJUDGED, None
+        return (REAL if abs(d) > sdd else WITHIN), None
+    hw = float(np.hypot(hw_a, hw_b))
+    real = abs(d) > hw and (sdd is None or abs(d) > sdd)
+    return (REAL if real else WITHIN), [round(d - hw, 3), round(d + hw, 3)]
+
+
 def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per metric and side: both medians, the change (B - A) and a verdict.
 
@@ -57,6 +78,9 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[s
         if isinstance(ca, (int, float)) and isinstance(cb, (int, float)) and ca > 0:
             row["change"] = round(cb - ca, 2)
             row["change_pct"] = round(100 * (cb - ca) / ca, 1)
+            hw_a, hw_b = _half_width(a.get("cadence")), _half_width(b.get("cadence"))
+            if hw_a is not None and hw_b is not None:
+                row["verdict"], row["change_ci95"] = _verdict(cb - ca, hw_a, hw_b, None)
         else:
             row["verdict"] = "measured in one session only"
         rows.append(row)
@@ -80,10 +104,10 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[s
             else:
                 d = vb - va
                 row["change"] = round(d, 3)
-                if sdd is None:
-                    row["verdict"] = UNJUDGED
-                else:
-                    row["verdict"] = REAL if abs(d) > sdd.value else WITHIN
+                row["verdict"], ci = _verdict(d, _half_width(ea.get(side)), _half_width(eb.get(side)),
+                                              sdd.value if sdd else None)
+                if ci is not None:
+                    row["change_ci95"] = ci
             rows.append(row)
     return rows
 
@@ -172,6 +196,11 @@ def _row_html(r: Mapping[str, Any]) -> str:
         change = format_value(r["change"], key, unit=unit, signed=True)
         if r.get("change_pct") is not None:
             change += f" ({r['change_pct']:+.1f}%)"
+        ci = r.get("change_ci95")
+        if ci is not None:
+            lo = format_value(ci[0], key, unit=unit, signed=True, with_unit=False)
+            hi = format_value(ci[1], key, unit=unit, signed=True, with_unit=False)
+            change += f" [95 % interval {lo} to {hi}]"
     sdd = SDD.get(key)
     return (
         f"<tr><th scope=row>{esc(info.name)}<br><small><code>{esc(key)}</code></small></th>"

@@ -89,31 +89,39 @@ def test_findings_worst_first_and_sourced():
     assert len(findings(s, limit=2)) == 2
 
 
-def test_findings_prefer_the_firm_side_and_mark_rough_values():
+def test_findings_come_only_from_firm_sides():
     s = rear_summary()
     s["metrics"]["knee_fppa_peak_deg"]["left"] = _side(12.0)
     s["metrics"]["knee_fppa_peak_deg"]["right"] = _side(20.0, "low")
     (f,) = findings(s)
     assert f.side == "left" and not f.low_confidence
+    # a low-confidence value is never a finding, however large; it stays in the table
     s["metrics"]["knee_fppa_peak_deg"]["left"] = _side(3.0)
-    (f,) = findings(s)
-    assert f.side == "right" and f.low_confidence
+    assert findings(s) == []
 
 
-def test_rough_findings_come_after_firm_ones():
-    # the side sample's case: a far-foot "knee nearly straight" (low confidence)
-    # scored above the near foot's firm findings
+def test_a_finding_needs_its_whole_interval_to_support_it():
+    # the side sample's case: a far-foot "knee nearly straight" (low confidence) is
+    # no finding at all; a firm knee value whose interval reaches above the
+    # threshold (15.9 deg) is none either
     s = rear_summary()
-    s["metrics"]["knee_fppa_peak_deg"]["left"] = _side(10.0)  # firm, mild: score ~1.3
-    s["metrics"]["knee_flexion_ic_deg"] = {"left": _side(18.0), "right": _side(2.0, "low"),
+    s["metrics"]["knee_fppa_peak_deg"]["left"] = _side(10.0)  # firm, mild
+    s["metrics"]["knee_flexion_ic_deg"] = {"left": _side(12.0), "right": _side(2.0, "low"),
                                            "reference": {"text": "t", "source": "Bramah 2018"}}
+    s["metrics"]["knee_flexion_ic_deg"]["left"]["ci95"] = [9.0, 17.0]
     s["metrics"]["trunk_lean_deg"] = {"left": _side(0.0), "right": _side(0.0),
                                       "reference": {"text": "t", "source": "Teng & Powers 2014"}}
     fs = findings(s)
-    assert [(f.key, f.low_confidence) for f in fs] == [
-        ("knee_fppa_peak_deg", False), ("trunk_lean_deg", False), ("knee_flexion_ic_deg", True)]
-    assert fs[2].score > fs[0].score  # it ranks last although it scores higher
-    assert [f.key for f in findings(s, limit=2)] == ["knee_fppa_peak_deg", "trunk_lean_deg"]
+    assert [f.key for f in fs] == ["knee_fppa_peak_deg", "trunk_lean_deg"] or \
+        [f.key for f in fs] == ["trunk_lean_deg", "knee_fppa_peak_deg"]
+    assert not any(f.low_confidence for f in fs)
+    # narrowed below the threshold, the knee is a finding, quoted at the interval's centre
+    s["metrics"]["knee_flexion_ic_deg"]["left"]["ci95"] = [9.0, 15.0]
+    (knee,) = [f for f in findings(s) if f.key == "knee_flexion_ic_deg"]
+    assert knee.side == "left" and "about 12°" in knee.headline
+    # FPPA 10 deg with an interval down to 7 deg: not surely above the 8.4 deg comparison
+    s["metrics"]["knee_fppa_peak_deg"]["left"]["ci95"] = [7.0, 13.0]
+    assert "knee_fppa_peak_deg" not in [f.key for f in findings(s)]
 
 
 def test_no_folklore():
@@ -176,6 +184,26 @@ def test_compare_flags_only_changes_beyond_the_sdd():
     assert rows[("pelvic_drop_peak_deg", "left")]["low_confidence"] is True
     assert rows[("mystery_new_metric_pct_hip", "left")]["verdict"] == UNJUDGED
     assert rows[("cadence_spm", "both")]["change_pct"] == pytest.approx(5.9)
+
+
+def test_compare_with_intervals_needs_the_change_interval_to_exclude_zero():
+    a, b = rear_summary(), rear_summary()
+    a["metrics"] = json.loads(json.dumps(a["metrics"]))
+    b["metrics"] = json.loads(json.dumps(b["metrics"]))
+    fa, fb = a["metrics"]["knee_fppa_peak_deg"], b["metrics"]["knee_fppa_peak_deg"]
+    # left: -10 deg, beyond the SDD (8.93) and beyond the intervals (+-2 each -> +-2.8)
+    fa["left"]["median"], fb["left"]["median"] = 14.0, 4.0
+    fa["left"]["ci95"], fb["left"]["ci95"] = [12.0, 16.0], [2.0, 6.0]
+    # right: -10 deg, beyond the SDD but not beyond these wide intervals (+-8 each -> +-11.3)
+    fa["right"]["median"], fb["right"]["median"] = 15.0, 5.0
+    fa["right"]["ci95"], fb["right"]["ci95"] = [7.0, 23.0], [-3.0, 13.0]
+    rows = {(r["metric"], r["side"]): r for r in compare_summaries(a, b)}
+    left, right = rows[("knee_fppa_peak_deg", "left")], rows[("knee_fppa_peak_deg", "right")]
+    assert left["verdict"] == REAL
+    assert left["change_ci95"] == pytest.approx([-12.828, -7.172], abs=1e-3)
+    assert right["verdict"] == WITHIN
+    lo, hi = right["change_ci95"]
+    assert lo < 0 < hi
 
 
 def test_write_comparison(tmp_path):
