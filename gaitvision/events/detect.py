@@ -14,8 +14,10 @@ Fellin, Rose, Royer & Davis 2010, J Sci Med Sport 13(6):646-650.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,10 +27,11 @@ from gaitvision.errors import InsufficientDataError
 from gaitvision.events.far_foot import far_toe_offs, swing_feature_times
 from gaitvision.events.frontal import FrontalView, frontal_view_events
 from gaitvision.events.peaks import peak_time, peaks
+from gaitvision.events.timing import expected_error_frames
 from gaitvision.events.types import GaitEvents, Side, Step
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["GaitEvents", "Step", "detect_events", "stride_period_s"]
+__all__ = ["GaitEvents", "Step", "detect_events", "foot_role", "stride_period_s", "with_expected_errors"]
 
 #: The toe counts as on the belt within this fraction of leg length of its
 #: lowest image position in that stance. 2 % (was 3 %): on the rendered
@@ -214,15 +217,17 @@ def _foot_steps(track: LandmarkTrack, side: Side, sign: float, period: float) ->
         t_ic = peak_time(h, t, int(ic))
         later = tos[(t[tos] > t[ic]) & (t[tos] < t[ic] + 0.75 * period)]
         if later.size == 0:
-            steps.append(Step(side, int(ic), -1, -1, ic_time_s=t_ic))
+            steps.append(Step(side, int(ic), -1, -1, ic_time_s=t_ic, ic_source="zeni"))
             continue
         to, t_to = _toe_off_side(toe[:, 1], t, int(ic), int(later[0]), TOE_OFF_TOLERANCE * leg)
+        ic_source = "zeni"
         if to > ic:
             refined = _refine_contact(heel[:, 1], toe[:, 1], t, int(ic), to, CONTACT_TOLERANCE * leg)
             if refined is not None:
-                ic, t_ic = refined
+                (ic, t_ic), ic_source = refined, "contact"
         ms = _midstance(track, int(ic), to)
-        steps.append(Step(side, int(ic), to, ms, ic_time_s=t_ic, to_time_s=t_to))
+        steps.append(Step(side, int(ic), to, ms, ic_time_s=t_ic, to_time_s=t_to, ic_source=ic_source,
+                          to_source="toe-lift" if to >= 0 else ""))
     return steps
 
 
@@ -287,6 +292,38 @@ def detect_events(
     """
     if view in ("side-left", "side-right"):
         direction = -1 if view == "side-left" else 1
-        return _side_view_events(track, direction=direction, near_side=near_side or "left")
-    frontal: FrontalView = "front" if view == "front" else "rear"
-    return frontal_view_events(track, frontal, stride_period_s(_mid_hip(track)[:, 1], track.time_s))
+        events = _side_view_events(track, direction=direction, near_side=near_side or "left")
+    else:
+        frontal: FrontalView = "front" if view == "front" else "rear"
+        events = frontal_view_events(track, frontal, stride_period_s(_mid_hip(track)[:, 1], track.time_s))
+    fps = 1.0 / float(np.median(np.diff(track.time_s)))
+    return with_expected_errors(events, view=view, near_side=near_side or "left", fps=fps)
+
+
+def foot_role(view: str, side: Side, near_side: Side) -> str:
+    """``near`` or ``far`` in a side view, ``either`` in rear and front views."""
+    if not view.startswith("side"):
+        return "either"
+    return "near" if side == near_side else "far"
+
+
+def with_expected_errors(events: GaitEvents, *, view: str, near_side: Side, fps: float,
+                         table: Mapping[str, Any] | None = None) -> GaitEvents:
+    """Every step with its events' expected timing errors (:mod:`gaitvision.events.timing`).
+
+    A far-foot toe-off from its swing keeps the larger of the table's value
+    and its own candidates' spread. ``table``: the calibration table
+    (default :data:`gaitvision.events.timing.TABLE_FILE`).
+    """
+    view_class = "side" if view.startswith("side") else view
+    out = []
+    for s in events.steps:
+        role = foot_role(view, s.side, near_side)
+        ic_err = expected_error_frames(view_class, role, fps, "ic", s.ic_source, table=table)
+        to_err = None
+        if s.to_frame >= 0:
+            to_err = expected_error_frames(view_class, role, fps, "to", s.to_source, table=table)
+            if s.to_error_frames is not None and math.isfinite(s.to_error_frames):
+                to_err = max(to_err, s.to_error_frames) if math.isfinite(to_err) else s.to_error_frames
+        out.append(replace(s, ic_error_frames=ic_err, to_error_frames=to_err))
+    return replace(events, steps=tuple(out))

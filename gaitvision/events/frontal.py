@@ -102,20 +102,20 @@ def _ballistic_ic(track: LandmarkTrack, prev: Step | None, side: Side, ms: int) 
 
 
 def _initial_contact(track: LandmarkTrack, view: FrontalView, side: Side, ms: int, t_to: float,
-                     prev: Step | None, period: float) -> float:
-    """The IC instant of the stance around midstance ``ms`` (sub-frame)."""
+                     prev: Step | None, period: float) -> tuple[float, str]:
+    """The IC instant of the stance around midstance ``ms`` (sub-frame), and its source."""
     t = track.time_s
     if view == "front":
         start = int(np.searchsorted(t, t[ms] - 0.27 * period))
         toe_rel = track.landmark(f"{side}_foot_index")[:, 1] - _mid_hip_y(track)
         k, t_low_toe = _peak_in(toe_rel, t, start, ms)
         if k > start:  # a maximum inside the window, not its edge
-            return min(t_low_toe + FRONT_IC_AFTER_TOE_LOWEST_S, float(t[ms]))
+            return min(t_low_toe + FRONT_IC_AFTER_TOE_LOWEST_S, float(t[ms])), "toe-lowest"
     symmetric = 2 * peak_time(_mid_hip_y(track), t, ms) - t_to
     ballistic = _ballistic_ic(track, prev, side, ms)
     if not np.isfinite(ballistic):
-        return symmetric
-    return BALLISTIC_WEIGHT * ballistic + (1 - BALLISTIC_WEIGHT) * symmetric
+        return symmetric, "stance-symmetric"
+    return BALLISTIC_WEIGHT * ballistic + (1 - BALLISTIC_WEIGHT) * symmetric, "ballistic-blend"
 
 
 def frontal_view_events(track: LandmarkTrack, view: FrontalView, period: float) -> GaitEvents:
@@ -133,11 +133,12 @@ def frontal_view_events(track: LandmarkTrack, view: FrontalView, period: float) 
         if to < 0:
             prev = None
             continue
-        t_ic = _initial_contact(track, view, side, int(ms), t_to, prev, period)
+        t_ic, ic_source = _initial_contact(track, view, side, int(ms), t_to, prev, period)
         if t_ic < t[0] - dt:
             prev = None
             continue  # contact began before the clip
         ic = min(int(np.searchsorted(t, t_ic - 1e-9)), int(ms))
-        prev = Step(side, ic, to, int(ms), ic_estimated=True, ic_time_s=max(t_ic, float(t[0])), to_time_s=t_to)
+        prev = Step(side, ic, to, int(ms), ic_estimated=True, ic_time_s=max(t_ic, float(t[0])), to_time_s=t_to,
+                    ic_source=ic_source, to_source="knee-highest" if view == "front" else "toe-pelvis")
         steps.append(prev)
     return GaitEvents(tuple(steps), period, "pelvis-bounce-frontal")

@@ -16,9 +16,14 @@ class Step:
 
     Frames index the track (and the annotated video). ``to_frame`` and
     ``midstance_frame`` are -1 where they could not be found.
-    ``to_source`` names the signal toe-off was read from where a choice
-    between candidates was made (empty otherwise), and ``to_error_frames``
-    is then its expected timing error in frames (NaN where not estimated).
+    ``ic_source`` and ``to_source`` name the rule each event was read with
+    (:data:`gaitvision.events.timing.IC_SOURCES`, :data:`~gaitvision.events.timing.TO_SOURCES`;
+    ``manual`` for an event a PT moved). ``ic_error_frames`` and
+    ``to_error_frames`` are the event's expected timing error: the 95th
+    percentile |error| in frames that the bench measured for this view, foot,
+    frame rate and source (:func:`gaitvision.events.timing.expected_error_frames`);
+    NaN / None where not estimated (an event set by hand) and ``to_error_frames``
+    None where there is no toe-off.
     """
 
     side: Side
@@ -28,8 +33,10 @@ class Step:
     ic_estimated: bool = False  # True where IC is inferred, not observed (rear views)
     ic_time_s: float = float("nan")  # sub-frame event instants, where estimated
     to_time_s: float = float("nan")
+    ic_source: str = ""
     to_source: str = ""
-    to_error_frames: float = float("nan")
+    ic_error_frames: float = float("nan")
+    to_error_frames: float | None = None
 
 
 @dataclass(frozen=True)

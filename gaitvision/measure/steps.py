@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gaitvision.events import GaitEvents, Step
+from gaitvision.events.timing import MAX_EVENT_ERROR_FRAMES, MAX_EVENT_ERROR_S, event_too_uncertain
 from gaitvision.measure.metrics.foot import classify_strike, foot_angle_raw_deg
 from gaitvision.measure.metrics.frontal import hip_adduction_deg
 from gaitvision.measure.metrics.knee import knee_flexion_deg, knee_fppa_deg
@@ -30,7 +31,7 @@ from gaitvision.measure.metrics.sagittal import (
 from gaitvision.measure.pelvis_drop import drop_level_deg, pelvic_drop_signal, pelvis_source
 from gaitvision.measure.records import SIDES, StepRecord, StepTable
 from gaitvision.measure.registry import METRICS, keys_for_view
-from gaitvision.measure.step_values import ClipSignals, FloatArray, StepContext
+from gaitvision.measure.step_values import ClipSignals, FloatArray, StepContext, finite_or_none
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate
 from gaitvision.track import LandmarkTrack
@@ -88,8 +89,16 @@ def _flat_foot_deg(raw_foot: FloatArray, steps: Sequence[Step], side: str) -> fl
     return float(np.nanmedian(vals)) if np.isfinite(vals).any() else float("nan")
 
 
+def _other_knee_lead(track: LandmarkTrack, side: str, direction: int) -> FloatArray:
+    """How far (px) the other knee is ahead of this one along the running direction, per frame."""
+    other = "right" if side == "left" else "left"
+    lead = (track.landmark(f"{other}_knee")[:, 0] - track.landmark(f"{side}_knee")[:, 0]) * direction
+    return np.asarray(lead, dtype=np.float64)
+
+
 def _side_signals(track: LandmarkTrack, view: ViewEstimate, steps: Sequence[Step]) -> ClipSignals:
     direction = -1 if view.view == "side-left" else 1
+    leg = leg_length_px(track, side=view.near_side or "left")
     per_side: dict[str, dict[str, FloatArray]] = {}
     flat: dict[str, float] = {}
     for side in SIDES:
@@ -99,11 +108,13 @@ def _side_signals(track: LandmarkTrack, view: ViewEstimate, steps: Sequence[Step
             "raw_foot": raw, "foot": raw - flat[side], "flex": knee_flexion_deg(track, side=side),
             "shank": shank_angle_deg(track, side=side, direction=direction),
             "heel_hip": heel_to_hip_px(track, side=side, direction=direction),
+            "other_knee_lead": _other_knee_lead(track, side, direction),
         }
     return ClipSignals(
         time_s=track.time_s, side_view=True, per_side=per_side,
         trunk=trunk_lean_deg(track, direction=direction), mid_hip_y=mid_hip(track)[:, 1],
-        flat_foot_raw_deg=flat, leg_length_px=leg_length_px(track, side=view.near_side or "left"),
+        flat_foot_raw_deg=flat, leg_length_px=leg,
+        near_side=view.near_side or "left",
     )
 
 
@@ -222,10 +233,26 @@ def _interpolated_fraction(track: LandmarkTrack, step: Step) -> float:
     return float(stance.any(axis=1).mean())
 
 
+def _timing_reasons(step: Step, fps: float) -> list[str]:
+    """Why a step's events are too uncertain in time to be used (gaitvision.events.timing)."""
+    out = []
+    for name, err in (("initial contact", step.ic_error_frames), ("toe-off", step.to_error_frames)):
+        if event_too_uncertain(err, fps):
+            assert err is not None
+            out.append(f"{name} expected timing error {err:.1f} frames ({1000 * err / fps:.0f} ms; "
+                       f"limit {MAX_EVENT_ERROR_FRAMES:g} frames or {1000 * MAX_EVENT_ERROR_S:.0f} ms)")
+    return out
+
+
+def _fps(time_s: FloatArray) -> float:
+    return 1.0 / float(np.median(np.diff(time_s))) if time_s.size > 1 else float("nan")
+
+
 def _step_flags(ctx: StepContext, track: LandmarkTrack, values: dict[str, float | None],
                 near: str | None) -> tuple[list[str], list[str]]:
     """Why a step is excluded, and why it is low confidence."""
-    st, reasons, low = ctx.step, [], []
+    st, low = ctx.step, []
+    reasons = _timing_reasons(st, _fps(ctx.signals.time_s))
     if not ctx.has_to:
         reasons.append("no toe-off found")
     else:
@@ -274,6 +301,8 @@ def _measure_step(ctx: StepContext, track: LandmarkTrack, keys: tuple[str, ...],
         confidence="low" if low else "high", low_confidence_reason=", ".join(low) if low else None,
         excluded_reason="; ".join(reasons),
         geometry=_geometry(track, st, frames, side_view=ctx.signals.side_view, hip_widening=hip_widening),
+        ic_error_frames=finite_or_none(st.ic_error_frames),
+        to_error_frames=finite_or_none(st.to_error_frames) if has_to else None,
     )
 
 
