@@ -112,8 +112,9 @@ def _add_batch_parser(sub: _Subparsers) -> None:
     b.add_argument("input", type=Path, metavar="INPUT", help="a folder of clips, or a text file listing clips")
     b.add_argument("--out", type=Path, required=True, help="the batch's output folder")
     b.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="clips analysed at once (default: one per two CPU cores; with --engine dask "
-                   "and no --scheduler, the local Dask workers)")
+                   help="clips analysed at once (default: one per CPU core, each pose model on one "
+                   "thread, at most one per GiB of free memory; with --engine dask and no --scheduler, "
+                   "the local Dask workers)")
     b.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: a process pool on this machine (default); dask: one Dask task per clip "
                    "(needs the 'cluster' extra)")

@@ -43,14 +43,35 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def default_workers(cores: int | None = None) -> int:
-    """Clips analysed at once by default: one per two cores (docs/performance.md, "batch").
+#: memory one clip's analysis may take (peak RSS of the rear-view outline pass at 1080p: ~850 MB)
+_WORKER_MEMORY = 1 << 30
 
-    One clip's pose model already keeps two cores busy (its inference
-    threads, decoding and encoding in FFmpeg's threads); on 2 cores two
-    clips at once were slower than one after another, not faster.
+
+def _available_memory() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_workers(cores: int | None = None, memory: int | None = None) -> int:
+    """Clips analysed at once by default: one per core, each pose model on one thread; at most one per GiB free.
+
+    docs/performance.md, "batch": on this 2-core machine one clip with two
+    inference threads was the slowest choice as soon as other work shared
+    the cores (XNNPACK's threads spin while they wait for each other), and
+    with the cores free two one-thread clips side by side finish the pair
+    sooner than two two-thread clips one after another (the pose model on
+    one thread runs at ~0.55x its two-thread speed, decoding, measuring and
+    encoding overlap). The pose threads per clip are the cores divided by
+    the workers (:func:`gaitvision.batch.run.run_batch`): never more
+    threads than cores.
     """
-    return max(1, (cores or available_cores()) // 2)
+    n = cores or available_cores()
+    mem = memory if memory is not None else _available_memory()
+    if mem is not None:
+        n = min(n, max(1, mem // _WORKER_MEMORY))
+    return max(1, n)
 
 
 def _init_worker(verbose: bool) -> None:

@@ -103,9 +103,11 @@ def _options(options: Mapping[str, Any] | None, workers: int, engine: str, sched
         raise ConfigError("In a batch each clip's pose pass runs in one process (the clips run side by "
                           "side); leave the pose-pass workers option out.")
     opts = dataclasses.replace(opts, workers=1, overwrite=True)
-    if opts.threads is None and not (engine == "dask" and scheduler):
-        # clips side by side share the cores: no oversubscription
-        opts = dataclasses.replace(opts, threads=max(1, engines.available_cores() // workers))
+    if opts.threads is None:
+        # clips side by side share the cores: never more inference threads than cores (on a
+        # cluster's workers, one clip per core: docs/batch.md)
+        remote = engine == "dask" and scheduler
+        opts = dataclasses.replace(opts, threads=1 if remote else max(1, engines.available_cores() // workers))
     return opts.to_dict()
 
 
@@ -196,7 +198,9 @@ def run_batch(
         complete = True
     finally:
         bar.close()
-        ordered = tuple(outcomes.get(j.name) or ClipOutcome(j.relative, j.name, NOT_RUN) for j in jobs)
+        # a clip a worker finished just before the stop is on disk, though its outcome never arrived
+        ordered = tuple(outcomes.get(j.name) or finished_outcome(j) or ClipOutcome(j.relative, j.name, NOT_RUN)
+                        for j in jobs)
         csv_path, json_path = write_tables(out_dir, ordered, source=src.absolute(), engine=engine,
                                            workers=n_workers, options=opts, complete=complete,
                                            seconds=time.perf_counter() - t0)
