@@ -147,6 +147,11 @@ def test_a_restart_marks_running_jobs_interrupted(tmp_path):
         job = c.get(f"/api/jobs/{ids['job_id']}").json()
         assert job["state"] == "interrupted" and job["interrupted"] == 1
         assert len(_files(settings)) == 1  # the clip is kept
+    from gaitvision.app.worker import claim_next_job
+
+    db = Database(settings.db_path)
+    assert claim_next_job(db) == ids["job_id"]  # the worker runs it again
+    db.dispose()
 
 
 def test_schema_version_and_a_newer_database_is_refused(tmp_path):

@@ -151,12 +151,42 @@ def test_clicking_a_step_seeks_to_its_contact_frame(server, browser, analysed):
           what="one frame on")
 
 
+def _shown(key, v):
+    """A median as the summary table writes it."""
+    return f"{v:.{3 if key.endswith('_s') else 2 if key == 'duty_factor' else 1}f}"
+
+
+def _median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
+def _most_telling_exclusion(doc):
+    """The left metric and step whose exclusion moves the shown median the most (decimals as shown)."""
+    best = None
+    for key, entry in doc["summary"]["metrics"].items():
+        if not isinstance(entry.get("left"), dict) or key == "foot_strike_pattern":
+            continue
+        used = [r for r in doc["steps"] if r["side"] == "left" and not r["excluded_reason"] and r.get(key) is not None]
+        if len(used) < 5:
+            continue
+        shown = 3 if key.endswith("_s") else 2 if key == "duty_factor" else 1
+        med = _median([r[key] for r in used])
+        for r in used:
+            change = abs(_median([u[key] for u in used if u is not r]) - med) * 10**shown
+            if best is None or change > best[0]:
+                best = (change, key, r)
+    assert best is not None and best[0] >= 2, best  # at least two units of the last decimal shown
+    return best[1], best[2]
+
+
 def test_exclude_a_step_moves_the_median_is_kept_and_undo_restores(server, browser, analysed):
-    key = "knee_flexion_ic_deg"
+    browser.get(f"{server.url}/visits/{analysed['visit']}")
+    _wait(browser, lambda d: d.find_elements(By.ID, "summary-table"), what="the review")
     doc = server.get(f"/api/visits/{analysed['visit']}")
+    key, extreme = _most_telling_exclusion(doc)
     auto_median = doc["summary"]["metrics"][key]["left"]["median"]
-    used = [r for r in doc["steps"] if r["side"] == "left" and not r["excluded_reason"] and r[key] is not None]
-    extreme = max(used, key=lambda r: abs(r[key] - auto_median))
     before = _cell(browser, key, "left")
     browser.find_element(By.CSS_SELECTOR, f'#steps tr[data-step="{extreme["step"]}"] button.exclude').click()
     alert = _wait(browser, lambda d: d.switch_to.alert, what="the reason prompt")
@@ -166,7 +196,7 @@ def test_exclude_a_step_moves_the_median_is_kept_and_undo_restores(server, brows
     after = server.get(f"/api/visits/{analysed['visit']}")
     assert after["summary"]["steps_used"]["left"] == doc["summary"]["steps_used"]["left"] - 1
     new_median = after["summary"]["metrics"][key]["left"]["median"]
-    assert new_median != auto_median and _cell(browser, key, "left").startswith(f"{new_median:.1f}")
+    assert new_median != auto_median and _cell(browser, key, "left").startswith(_shown(key, new_median))
     assert after["summary"]["metrics"][key]["right"] == doc["summary"]["metrics"][key]["right"]
     (corr,) = after["clips"][0]["result"]["corrections"]
     assert corr["type"] == "exclude_step" and corr["reason"] == "foot hidden by the rail"
@@ -177,7 +207,7 @@ def test_exclude_a_step_moves_the_median_is_kept_and_undo_restores(server, brows
     assert stored["metrics"][key]["left"]["median"] == auto_median and "corrections" not in stored
     browser.refresh()
     _wait(browser, lambda d: d.find_elements(By.ID, "summary-table"), what="the review after reload")
-    assert _cell(browser, key, "left").startswith(f"{new_median:.1f}")
+    assert _cell(browser, key, "left").startswith(_shown(key, new_median))
     assert "excluded" in browser.find_element(By.CSS_SELECTOR, f'#steps tr[data-step="{extreme["step"]}"]'
                                               ).get_attribute("class")
     browser.find_element(By.CSS_SELECTOR, f'#corrections li[data-correction="{corr["id"]}"] button.undo').click()
@@ -224,6 +254,41 @@ def test_move_event_and_landmark_re_measure_and_bad_corrections_are_refused(serv
     assert server.get(f"/api/visits/{vid}")["steps"] == doc["steps"]  # the automatic result again
 
 
+def test_dragging_a_landmark_in_the_page_re_measures_and_undo_restores(server, browser, analysed):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    vid = analysed["visit"]
+    before = server.get(f"/api/visits/{vid}")
+    ov = _overlay(server, analysed)
+    step = next(s for s in ov["steps"] if s["side"] == "left" and not s["excluded"])
+    f = step["frame"]
+    browser.execute_script("GVReview.seekFrame(arguments[0]);", f)
+    _wait(browser, lambda d: _seeked(d) and d.execute_script("return GVReview.state.frame;") == f, what="seek")
+    browser.find_element(By.ID, "edit-points").click()
+    canvas = browser.find_element(By.ID, "overlay")
+    scale = canvas.size["width"] / ov["frame_size"][0]
+    kx, ky = ov["landmarks"]["left_knee"]["x"][f], ov["landmarks"]["left_knee"]["y"][f]
+    # offsets from the canvas centre, in screen pixels
+    ox, oy = (kx - ov["frame_size"][0] / 2) * scale, (ky - ov["frame_size"][1] / 2) * scale
+    (ActionChains(browser).move_to_element_with_offset(canvas, int(ox), int(oy)).click_and_hold()
+     .move_by_offset(15, 0).move_by_offset(15, 0).release().perform())
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#corrections li[data-correction]:not(.undone)"),
+          what="the drag")
+    after = server.get(f"/api/visits/{vid}")
+    (corr,) = [c for c in after["clips"][0]["result"]["corrections"] if not c["undone"]]
+    assert corr["type"] == "move_landmark" and corr["correction"]["frame"] == f
+    assert corr["correction"]["landmark"] == "left_knee"
+    assert corr["new_value"]["x"] - corr["automatic_value"]["x"] == pytest.approx(30 / scale, abs=3 / scale)
+    row = next(r for r in after["steps"] if r["step"] == step["step"])
+    old = next(r for r in before["steps"] if r["step"] == step["step"])
+    assert row["knee_flexion_ic_deg"] != old["knee_flexion_ic_deg"]
+    browser.find_element(By.ID, "edit-points").click()
+    browser.find_element(By.CSS_SELECTOR, f'#corrections li[data-correction="{corr["id"]}"] button.undo').click()
+    _wait(browser, lambda d: "undone" in d.find_element(
+        By.CSS_SELECTOR, f'#corrections li[data-correction="{corr["id"]}"]').get_attribute("class"), what="undo")
+    assert server.get(f"/api/visits/{vid}")["steps"] == before["steps"]
+
+
 def test_exports_list_the_corrections(server, analysed):
     vid = analysed["visit"]
     status, raw = server.request("GET", f"/api/visits/{vid}/export.zip")
@@ -234,7 +299,7 @@ def test_exports_list_the_corrections(server, analysed):
     assert {"visit.json", "steps.csv", "corrections.csv", f"{tag}/clip.mp4", f"{tag}/analysis/summary.json",
             f"{tag}/analysis/track.npz", f"{tag}/analysis/report.html"} <= set(names)
     corrections = z.read("corrections.csv").decode().splitlines()
-    assert corrections[0].startswith("id,clip_id,type") and len(corrections) == 4
+    assert corrections[0].startswith("id,clip_id,type") and len(corrections) == 5
     csv_text = server.request("GET", f"/api/visits/{vid}/export.csv")[1].decode()
     assert csv_text.splitlines()[0].startswith("clip_view,step,side")
     assert len(csv_text.splitlines()) == 1 + len(server.get(f"/api/visits/{vid}")["steps"])

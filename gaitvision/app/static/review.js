@@ -316,7 +316,7 @@ const GVReview = (() => {
         GV.el("div", { class: "review-grid" }, GV.el("div", { class: "left" }, p.wrap, p.controls),
           GV.el("div", { class: "right" }, GV.el("h3", {}, "Summary"), GV.el("div", { id: "summary-box" }),
             GV.el("h3", {}, "Corrections"), GV.el("p", { class: "error", id: "review-error" }), GV.el("div", { id: "corrections-box" }))),
-        GV.el("h3", {}, "Steps"), GV.el("p", { class: "muted" }, "Click a step to see its contact frame. Exclude or include a step, or put its contact (IC) or toe-off (TO) at the frame shown."),
+        GV.el("h3", {}, "Steps"), GV.el("p", { class: "muted" }, "Click a step to see its contact frame (← → step one frame, space plays). Exclude or include a step, or put its contact (IC) or toe-off (TO) at the frame shown."),
         GV.el("div", { id: "steps-box", class: "scroll" }));
     }
     state.canvas.width = state.overlay.frame_size[0];
@@ -328,6 +328,13 @@ const GVReview = (() => {
     document.getElementById("steps-box").replaceChildren(stepsTable(result));
     draw(state.frame >= 0 ? state.frame : frameAt(state.video.currentTime || 0));
   }
+
+  document.addEventListener("keydown", (ev) => {
+    if (!state.video || !state.overlay || ev.target.closest("input, textarea, select, button")) return;
+    if (ev.key === "ArrowLeft" || ev.key === ",") { seekFrame(state.frame - 1); ev.preventDefault(); }
+    else if (ev.key === "ArrowRight" || ev.key === ".") { seekFrame(state.frame + 1); ev.preventDefault(); }
+    else if (ev.key === " ") { if (state.video.paused) state.video.play(); else state.video.pause(); ev.preventDefault(); }
+  });
 
   return { show, seekFrame, frameAt, timeOf, state };
 })();
