@@ -16,7 +16,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,10 @@ class ClipAnalysis:
     time_scale: float
     capture_known: bool
     automatic: Measurement
+    #: the last few measurements, by their corrections (a page reload or the answer to a
+    #: correction does not measure again)
+    _memo: OrderedDict[tuple[Correction, ...], Measurement] = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def load(cls, folder: Path) -> ClipAnalysis:
@@ -98,9 +102,19 @@ class ClipAnalysis:
         """
         if not corrections:
             return self.automatic
-        return measure(self.raw, self.config.view, self.config, self.pelvis, corrections,
-                       time_scale=self.time_scale, capture_known=self.capture_known,
-                       prepared=self.automatic.prepared)
+        key = tuple(corrections)
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        m = measure(self.raw, self.config.view, self.config, self.pelvis, corrections,
+                    time_scale=self.time_scale, capture_known=self.capture_known,
+                    prepared=self.automatic.prepared)
+        with self._lock:
+            self._memo[key] = m
+            while len(self._memo) > 8:
+                self._memo.popitem(last=False)
+        return m
 
 
 class AnalysisCache:
