@@ -24,7 +24,13 @@ from gaitvision.app.media import probe_clip, stored_suffix
 from gaitvision.app.review import AnalysisCache, ClipAnalysis, automatic_and_new, result_document
 from gaitvision.app.settings import AppSettings
 from gaitvision.errors import GaitvisionError
-from gaitvision.measure.corrections import Correction, CorrectionError, correction_from_dict
+from gaitvision.measure.corrections import (
+    Correction,
+    CorrectionError,
+    ExcludeStep,
+    IncludeStep,
+    correction_from_dict,
+)
 from gaitvision.measurement import Measurement
 
 __all__ = [
@@ -369,6 +375,7 @@ def add_correction(s: Session, settings: AppSettings, cache: AnalysisCache, c: C
         data.pop("reason", None)  # the audit keeps it; the core's IncludeStep has none
     try:
         corr = correction_from_dict(data)
+        _check_not_redundant(a.measure(_active(c)), corr)
         m = a.measure([*_active(c), corr])
         auto, new = automatic_and_new(a, m, corr)
     except CorrectionError as err:
@@ -379,6 +386,19 @@ def add_correction(s: Session, settings: AppSettings, cache: AnalysisCache, c: C
     s.flush()
     s.refresh(c)
     return row
+
+
+def _check_not_redundant(current: Measurement, corr: Correction) -> None:
+    """Refuse excluding a step that is already excluded, or including one already used."""
+    if isinstance(corr, (ExcludeStep, IncludeStep)):
+        try:
+            step = current.table.by_number(corr.step)
+        except KeyError as err:
+            raise CorrectionError(str(err).strip("'\"")) from err
+        if isinstance(corr, ExcludeStep) and not step.used:
+            raise CorrectionError(f"Step {corr.step} is already excluded ({step.excluded_reason}).")
+        if isinstance(corr, IncludeStep) and step.used:
+            raise CorrectionError(f"Step {corr.step} is already used in the summary.")
 
 
 def undo_correction(s: Session, c: Clip, correction_id: int) -> CorrectionRow:

@@ -243,6 +243,7 @@ def test_move_event_and_landmark_re_measure_and_bad_corrections_are_refused(serv
     for bad, msg in (({"type": "exclude_step", "step": 999}, "no step 999"),
                      ({"type": "move_event", "step": row["step"], "event": "ic", "frame": 10**6}, "outside the clip"),
                      ({"type": "move_landmark", "frame": 0, "landmark": "nose", "x": 1, "y": 1}, "landmark must be"),
+                     ({"type": "include_step", "step": row["step"]}, "already used"),
                      ({"type": "grow_leg", "step": 1}, "Unknown correction type")):
         status, answer = server.request("POST", f"/api/visits/{vid}/corrections", bad)
         assert status == 400 and msg in answer["error"], answer

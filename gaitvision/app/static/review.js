@@ -213,31 +213,47 @@ const GVReview = (() => {
     });
     return GV.el("table", { class: "list steps", id: "steps" }, GV.el("thead", {}, head), GV.el("tbody", {}, body));
   }
+  function asymmetryCell(m, d) {
+    const parts = [];
+    if (typeof m.lr_difference === "number") parts.push(GV.fmt(m.lr_difference, d) + (m.lr_difference_ci95 ? " [" + GV.ci(m.lr_difference_ci95, d) + "]" : ""));
+    if (typeof m.asymmetry_pct === "number") parts.push(GV.fmt(m.asymmetry_pct, 0) + " %" + (m.asymmetry_ci95 ? " [" + GV.ci(m.asymmetry_ci95, 0) + "]" : ""));
+    return GV.el("td", { class: "ci", title: m.asymmetry_note || null }, parts.length ? parts.join(" · ") : "—");
+  }
   function summaryTable(result, id) {
     const rows = [GV.el("tr", { dataset: { metric: "cadence_spm" } }, GV.el("td", {}, "cadence (steps/min)"),
-      GV.el("td", { colspan: 2, class: "num", dataset: { metric: "cadence_spm", side: "both" } }, GV.fmt(result.cadence_spm, 1)), GV.el("td", { colspan: 2 }, ""))];
+      GV.el("td", { colspan: 2, class: "num", dataset: { metric: "cadence_spm", side: "both" } }, GV.fmt(result.cadence_spm, 1)),
+      GV.el("td", { colspan: 3 }, ""))];
     for (const [key, m] of Object.entries(result.metrics)) {
       if (key === "foot_strike_pattern") continue;
       const d = GV.decimalsFor(key, m.unit);
+      const why = m.not_measurable || {};
       const cell = (side) => {
         const s = m[side];
-        return [GV.el("td", { class: "num", dataset: { metric: key, side } }, s ? GV.fmt(s.median, d) : "—",
-            s && s.confidence !== "high" ? GV.el("span", { class: "muted" }, " (" + s.confidence + ")") : null),
+        return [GV.el("td", { class: "num", title: s ? (s.confidence_reason || null) : (why[side] || null), dataset: { metric: key, side } },
+            s ? GV.fmt(s.median, d) : "—", s && s.confidence !== "high" ? GV.el("span", { class: "muted" }, " (" + s.confidence + ")") : null),
           GV.el("td", { class: "ci", dataset: { metric: key, side, what: "ci95" } }, s ? GV.ci(s.ci95, d) : "—")];
       };
       rows.push(GV.el("tr", { dataset: { metric: key } }, GV.el("td", { title: key }, nameOf(key) + unitOf(key, m.unit),
-        m.from ? GV.el("span", { class: "muted" }, " · " + m.from + " clip") : null), cell("left"), cell("right")));
+        m.from ? GV.el("span", { class: "muted" }, " · " + m.from + " clip") : null), cell("left"), cell("right"), asymmetryCell(m, d)));
     }
+    const head = ["metric", "left median", "left 95 % interval", "right median", "right 95 % interval", "left − right [95 %] · asymmetry"];
     return GV.el("table", { class: "list summary", id: id || "summary-table" },
-      GV.el("thead", {}, GV.el("tr", {}, GV.el("th", {}, "metric"), GV.el("th", {}, "left median"), GV.el("th", {}, "left 95 % interval"),
-        GV.el("th", {}, "right median"), GV.el("th", {}, "right 95 % interval"))), GV.el("tbody", {}, rows));
+      GV.el("thead", {}, GV.el("tr", {}, head.map((h) => GV.el("th", {}, h)))), GV.el("tbody", {}, rows));
+  }
+  function describe(c) {
+    const k = c.correction, a = c.automatic_value || {}, n = c.new_value || {};
+    const xy = (v) => "(" + GV.fmt(v.x, 0) + ", " + GV.fmt(v.y, 0) + ")";
+    if (c.type === "exclude_step") return "step " + k.step + " excluded" + (c.reason ? ": " + c.reason : "");
+    if (c.type === "include_step") return "step " + k.step + " used again" + (c.reason ? ": " + c.reason : "") + (a.excluded_reason ? " (was: " + a.excluded_reason + ")" : "");
+    if (c.type === "move_event") return "step " + k.step + " " + k.event.toUpperCase() + " moved: frame " + a.frame + " → " + n.frame;
+    if (c.type === "move_landmark") return k.landmark.replace("_", " ") + " at frame " + k.frame + " moved: " + xy(a) + " → " + xy(n);
+    return c.type + " " + JSON.stringify(k);
   }
   function correctionsList(result) {
     const list = result.corrections || [];
     if (!list.length) return GV.el("p", { class: "muted", id: "corrections" }, "No corrections; this is the automatic result.");
     return GV.el("ul", { id: "corrections" }, list.map((c) => GV.el("li", { class: c.undone ? "undone" : "", dataset: { correction: c.id } },
-      "#" + c.id + " " + c.type.replace("_", " ") + " " + JSON.stringify(c.correction) + ": automatic " + JSON.stringify(c.automatic_value) +
-      " → " + JSON.stringify(c.new_value) + " (" + c.created_at + ")" + (c.undone ? " — undone" : ""),
+      "#" + c.id + " " + describe(c) + " · " + c.created_at.replace("T", " ") + (c.undone ? " — undone" : "") + " ",
       c.undone ? null : GV.el("button", { type: "button", class: "small undo", onclick: () => undo(c.id) }, "undo"))));
   }
 
