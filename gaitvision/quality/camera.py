@@ -22,14 +22,16 @@ z up):
 
 Methods
 -------
-Side views, yaw: the hips (and shoulders) lie on one image point when the
-camera is square; turned by ``yaw`` their signed image separation is
-``width * sin(yaw)``, the width being a fixed fraction of the leg length
-(:data:`HIP_WIDTH_PER_LEG`, :data:`SHOULDER_WIDTH_PER_LEG`).
+Side views, yaw: the left and right eyes (outer corners, centres), ears,
+shoulders and hips lie on one image point each when the camera is square;
+turned by ``yaw`` their signed image separation is ``width * sin(yaw)``,
+each width a fixed fraction of the leg length (:data:`SIDE_PAIRS`); the
+pairs' estimates are combined by their spreads (the face's are the tightest).
 
-Side views, roll: the near foot's toe slides straight along the belt from
-mid-stance to toe-off; the median slope of that path over the steps is the
-belt's tilt in the image. A yawed camera tilts the belt's image by
+Side views, roll: the near foot's toe slides straight along the belt in
+stance (the frames it moves backwards; the middle half of each such run);
+the median slope of that path over the stances is the belt's tilt in the
+image. A yawed camera tilts the belt's image by
 perspective, ``atan(h tan(yaw) / D)`` (h: lens height over the belt, D:
 distance), estimated for a level phone camera (:data:`FOCAL_PER_DIAGONAL`)
 and removed; what is left is the roll. The belt tilt itself is reported too
@@ -65,9 +67,16 @@ from gaitvision.track import LandmarkTrack
 __all__ = ["AngleEstimate", "CameraEstimate", "estimate_camera"]
 
 #: MediaPipe hip-landmark width over leg length (thigh + shank, quality.playback.leg_length_px).
-HIP_WIDTH_PER_LEG = 0.19
+HIP_WIDTH_PER_LEG = 0.23
 #: Shoulder-landmark width over leg length.
-SHOULDER_WIDTH_PER_LEG = 0.33
+SHOULDER_WIDTH_PER_LEG = 0.29
+#: Side views: left/right landmark pairs, the width each shows a turned camera
+#: (per leg length, as MediaPipe places them on rendered runners) and the
+#: spread (deg, 95 %) of its yaw on square cameras. The face is the model's
+#: best-placed part; in a side view it swaps the far hip and shoulder with
+#: the near one for long stretches (their separation is bimodal, +-0.05 leg).
+SIDE_PAIRS = (("eye_outer", 0.073, 5.0), ("ear", 0.108, 6.0), ("eye", 0.05, 6.0),
+              ("shoulder", SHOULDER_WIDTH_PER_LEG, 15.0), ("hip", HIP_WIDTH_PER_LEG, 12.0))
 #: MediaPipe heel-to-foot-index length over leg length.
 FOOT_PER_LEG = 0.24
 #: Backward slide of the stance ankle from contact to toe-off over leg length.
@@ -75,7 +84,7 @@ STANCE_TRAVEL_PER_LEG = 0.8
 #: Focal length of a phone's main camera (26 mm equivalent) per image diagonal.
 FOCAL_PER_DIAGONAL = 26.0 / math.hypot(36.0, 24.0)
 #: Spread (deg, 95 %) of each method beyond its between-step scatter, from the bench.
-SYSTEMATIC_DEG = {"side_yaw": 4.0, "frontal_yaw": 4.0, "side_roll": 2.0, "frontal_roll": 1.5}
+SYSTEMATIC_DEG = {"side_yaw": 2.0, "frontal_yaw": 4.0, "side_roll": 2.0, "frontal_roll": 1.5}
 #: Fewest stance phases a per-step method needs.
 MIN_STEPS = 3
 
@@ -174,33 +183,43 @@ def _asin_deg(x: float) -> float:
 
 
 def _side_yaw(track: LandmarkTrack, facing: str, leg: float, n_strides: int) -> AngleEstimate:
-    """Yaw from the signed image separation of the hips and of the shoulders."""
+    """Yaw from the signed image separation of left/right landmark pairs over their width."""
     L = track.landmark
     sign = 1.0 if facing == "left" else -1.0
     parts = []
-    for name, width in (("hip", HIP_WIDTH_PER_LEG), ("shoulder", SHOULDER_WIDTH_PER_LEG)):
+    for name, width, systematic in SIDE_PAIRS:
+        if f"left_{name}" not in track.landmark_names:
+            continue
         sep = sign * (L(f"right_{name}")[:, 0] - L(f"left_{name}")[:, 0]) / (width * leg)
         med, hw = _median_and_half_width(sep, n_strides)
         if math.isfinite(med):
-            yaw = _asin_deg(med)
             # d(asin)/dx in degrees, for the scatter's half-width
             slope = math.degrees(1.0 / math.sqrt(max(1e-3, 1.0 - min(med * med, 0.99))))
-            parts.append((yaw, math.hypot(hw * slope, SYSTEMATIC_DEG["side_yaw"])))
+            parts.append((_asin_deg(med), math.hypot(hw * slope, systematic)))
     both = _combine(parts)
     if both is None:
-        return AngleEstimate(None, None, "not measurable: hips and shoulders not tracked")
-    return AngleEstimate(both[0], both[1], "hip and shoulder image separation over their width")
+        return AngleEstimate(None, None, "not measurable: head, shoulders and hips not tracked")
+    return AngleEstimate(both[0], math.hypot(both[1], SYSTEMATIC_DEG["side_yaw"]),
+                         "image separation of the eyes, ears, shoulders and hips over their width")
 
 
-def _path_slopes_deg(track: LandmarkTrack, stances: list[tuple[str, int, int]], side: str) -> NDArray[np.float64]:
-    """Image slope (deg, y down) of the toe's path from 30 to 95 % of each stance of ``side``."""
+def _belt_slopes_deg(track: LandmarkTrack, side: str, facing: str) -> NDArray[np.float64]:
+    """Image slope (deg, y down) of the toe's path on the belt, one per stance.
+
+    A stance is a run of at least 5 frames in which the toe moves backwards
+    (the belt carries it; in swing it moves forwards); its middle half (a
+    quarter trimmed at each end, where the foot lands and rolls off) is
+    fitted with a line. Found from the toe itself, not from the events.
+    """
     toe = track.landmark(f"{side}_foot_index")
+    backward = np.gradient(toe[:, 0]) * (1.0 if facing == "left" else -1.0) > 0
     out = []
-    for s, ic, to in stances:
-        if s != side:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], backward.astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        n = stop - start
+        if n < 5:
             continue
-        n = to - ic
-        p = toe[ic + round(0.3 * n): ic + round(0.95 * n) + 1]
+        p = toe[start + n // 4: stop - n // 4]
         p = p[np.isfinite(p).all(axis=1)]
         if len(p) < 3 or np.ptp(p[:, 0]) < 3:
             continue
@@ -208,12 +227,15 @@ def _path_slopes_deg(track: LandmarkTrack, stances: list[tuple[str, int, int]], 
     return np.array(out, dtype=float)
 
 
-def _side_roll(track: LandmarkTrack, stances: list[tuple[str, int, int]], near: str,
-               yaw_deg: float | None) -> tuple[AngleEstimate, float | None]:
+def _side_roll(track: LandmarkTrack, facing: str, near: str, yaw_deg: float | None
+               ) -> tuple[AngleEstimate, float | None]:
     """Roll from the belt's tilt (the near toe's stance path) less the yaw's perspective tilt."""
-    slopes = _path_slopes_deg(track, stances, near)
+    slopes = _belt_slopes_deg(track, near, facing)
     if slopes.size < MIN_STEPS:
-        return AngleEstimate(None, None, "not measurable: too few near-foot stance phases"), None
+        far = "right" if near == "left" else "left"
+        slopes = _belt_slopes_deg(track, far, facing)
+    if slopes.size < MIN_STEPS:
+        return AngleEstimate(None, None, "not measurable: too few stance phases on the belt"), None
     tilt, hw = _median_and_half_width(slopes, slopes.size)
     persp, persp_hw = 0.0, 0.0
     if yaw_deg is not None:
@@ -224,7 +246,7 @@ def _side_roll(track: LandmarkTrack, stances: list[tuple[str, int, int]], near: 
         persp = math.degrees(math.atan(h_over_d * math.tan(math.radians(yaw_deg))))
         persp_hw = 0.5 * abs(persp)  # a tilted phone moves the horizon: half of it is unsure
     unc = math.sqrt(hw**2 + persp_hw**2 + SYSTEMATIC_DEG["side_roll"] ** 2)
-    return AngleEstimate(persp - tilt, unc, "belt tilt from the near toe's stance path, less the yaw's "
+    return AngleEstimate(persp - tilt, unc, "belt tilt from the toe's path in stance, less the yaw's "
                          "perspective (level phone camera assumed)"), tilt
 
 
@@ -327,7 +349,7 @@ def estimate_camera(
         facing = facing or ("left" if view == "side-left" else "right")
         near = near_side or facing
         yaw = _side_yaw(track, facing, leg, n_strides)
-        roll, tilt = _side_roll(track, stances, near, yaw.value_deg)
+        roll, tilt = _side_roll(track, facing, near, yaw.value_deg)
         return CameraEstimate(view, yaw, roll, tilt)
     yaw = _frontal_yaw(track, stances, view, leg)
     roll = _frontal_roll(track, view, image_roll, n_strides)
