@@ -109,6 +109,7 @@ class StepRecord:
             row[key + "_ci95_lo"], row[key + "_ci95_hi"] = lo, hi
         for key, frame in self.read_frames.items():
             row[key.removesuffix("_deg") + "_frame"] = frame
+        row["ic_error_frames"], row["to_error_frames"] = self.ic_error_frames, self.to_error_frames
         row["foot_strike_pattern"] = self.foot_strike_pattern
         row["low_confidence_reason"] = self.low_confidence_reason
         row["excluded_reason"] = self.excluded_reason
@@ -187,11 +188,15 @@ class StepTable:
 
         The bookkeeping columns, the view's metrics (a metric that is also
         a bookkeeping column, contact and step time, is written once), the
-        strike pattern (side views), the midstance and read frames,
-        ``framing_note`` when used, and ``excluded_reason`` last.
+        strike pattern (side views), the midstance and read frames, the
+        events' expected timing errors (``ic_error_frames``,
+        ``to_error_frames``: 95th percentile |error| in frames, from the
+        bench), ``framing_note`` when used, and ``excluded_reason`` last.
         """
         extra = ["foot_strike_pattern"] if "foot_strike_angle_deg" in self.metric_keys else []
         extra += ["midstance_frame", *(k.removesuffix("_deg") + "_frame" for k in self.frame_columns)]
+        if any(s.ic_error_frames is not None or s.to_error_frames is not None for s in self.steps):
+            extra += ["ic_error_frames", "to_error_frames"]
         if any(s.framing_note for s in self.steps):
             extra.append("framing_note")
         metric_cols: list[str] = []
