@@ -67,16 +67,25 @@ from gaitvision.track import LandmarkTrack
 __all__ = ["AngleEstimate", "CameraEstimate", "estimate_camera"]
 
 #: MediaPipe hip-landmark width over leg length (thigh + shank, quality.playback.leg_length_px).
-HIP_WIDTH_PER_LEG = 0.23
+HIP_WIDTH_PER_LEG = 0.25
 #: Shoulder-landmark width over leg length.
-SHOULDER_WIDTH_PER_LEG = 0.29
-#: Side views: left/right landmark pairs, the width each shows a turned camera
-#: (per leg length, as MediaPipe places them on rendered runners) and the
-#: spread (deg, 95 %) of its yaw on square cameras. The face is the model's
-#: best-placed part; in a side view it swaps the far hip and shoulder with
-#: the near one for long stretches (their separation is bimodal, +-0.05 leg).
-SIDE_PAIRS = (("eye_outer", 0.073, 5.0), ("ear", 0.108, 6.0), ("eye", 0.05, 6.0),
-              ("shoulder", SHOULDER_WIDTH_PER_LEG, 15.0), ("hip", HIP_WIDTH_PER_LEG, 12.0))
+SHOULDER_WIDTH_PER_LEG = 0.4558
+#: Side views: left/right landmark pairs, as MediaPipe places them on rendered
+#: runners: ``(name, width, image_bias, view_bias, spread)``. The image-x
+#: separation right minus left, per leg length, is fitted as ``image_bias +
+#: s * (view_bias + width * sin(yaw))`` (``s`` = +1 in a side-left view, -1 in
+#: a side-right one) on 8 square and 1 yawed (20 deg) rendered side clips;
+#: ``spread`` is the 95 % spread (deg) allowed beyond the fit's (residual SD
+#: 0.9-1.1 deg for the face, 2-3 deg for shoulders and hips). The face is the
+#: model's best-placed part; in a side view it swaps the far hip and shoulder
+#: with the near ones for long stretches (their separation is bimodal).
+SIDE_PAIRS = (
+    ("eye_outer", 0.0837, -0.0084, 0.0045, 4.0),
+    ("ear", 0.1236, -0.0086, 0.0036, 4.0),
+    ("eye", 0.0585, -0.0062, 0.0032, 4.0),
+    ("shoulder", SHOULDER_WIDTH_PER_LEG, -0.0671, 0.0102, 8.0),
+    ("hip", HIP_WIDTH_PER_LEG, -0.0213, 0.0134, 10.0),
+)
 #: MediaPipe heel-to-foot-index length over leg length.
 FOOT_PER_LEG = 0.24
 #: Backward slide of the stance ankle from contact to toe-off over leg length.
@@ -187,10 +196,11 @@ def _side_yaw(track: LandmarkTrack, facing: str, leg: float, n_strides: int) -> 
     L = track.landmark
     sign = 1.0 if facing == "left" else -1.0
     parts = []
-    for name, width, systematic in SIDE_PAIRS:
+    for name, width, image_bias, view_bias, systematic in SIDE_PAIRS:
         if f"left_{name}" not in track.landmark_names:
             continue
-        sep = sign * (L(f"right_{name}")[:, 0] - L(f"left_{name}")[:, 0]) / (width * leg)
+        raw = (L(f"right_{name}")[:, 0] - L(f"left_{name}")[:, 0]) / leg
+        sep = (sign * (raw - image_bias) - view_bias) / width
         med, hw = _median_and_half_width(sep, n_strides)
         if math.isfinite(med):
             # d(asin)/dx in degrees, for the scatter's half-width

@@ -26,6 +26,7 @@ from gaitvision.quality.camera import (
     STANCE_TRAVEL_PER_LEG,
     estimate_camera,
 )
+from gaitvision.quality.playback import leg_length_px
 from gaitvision.synth.camera import make_camera
 from gaitvision.synth.spec import CameraSpec, SceneSpec
 from gaitvision.track import LandmarkTrack
@@ -69,13 +70,23 @@ def stick_runner_3d():
         pts[f"{side}_hip"] = hip
         pts[f"{side}_knee"] = _knee(hip, pts[f"{side}_ankle"], forward=1.0)
         pts[f"{side}_shoulder"] = hip * [1, SHOULDER_WIDTH_PER_LEG / HIP_WIDTH_PER_LEG, 1] + [0.0, 0.0, 0.5]
-        for name, width, _ in SIDE_PAIRS[:3]:  # the face: eyes and ears at head height, a little forward
+        for name, width, *_ in SIDE_PAIRS[:3]:  # the face: eyes and ears at head height, a little forward
             pts[f"{side}_{name}"] = np.stack([np.full_like(t, 0.08), np.full_like(t, y * width * LEG / 2),
                                               pelvis_z + 0.72], axis=1)
         starts = np.flatnonzero(stance[1:] & ~stance[:-1]) + 1
         ends = np.flatnonzero(~stance[1:] & stance[:-1])
         stances += [(side, int(a), int(b)) for a in starts for b in ends[ends > a][:1]]
     return pts, stances
+
+
+def as_mediapipe_places_them(track, view):
+    """The side view's right-hand landmarks moved by MediaPipe's measured biases (camera.SIDE_PAIRS)."""
+    leg = leg_length_px(track)
+    sign = 1.0 if view == "side-left" else -1.0
+    xy = track.xy.copy()
+    for name, _, image_bias, view_bias, _ in SIDE_PAIRS:
+        xy[:, index(f"right_{name}"), 0] += (image_bias + sign * view_bias) * leg
+    return track.replace(xy=xy)
 
 
 def project(view, yaw=0.0, roll=0.0):
@@ -92,6 +103,8 @@ def project(view, yaw=0.0, roll=0.0):
         conf[:, index(name)] = 0.95
     track = LandmarkTrack(xy=xy, confidence=conf, time_s=np.arange(n) / FPS,
                           frame_size_wh=(cam.width, cam.height), landmark_names=LANDMARK_NAMES)
+    if view.startswith("side"):
+        track = as_mediapipe_places_them(track, view)
     rows = [{"side": s, "ic_frame": a, "to_frame": b, "excluded_reason": None} for s, a, b in stances]
     return track, rows
 
@@ -104,7 +117,7 @@ def test_side_view_yaw(view, yaw):
     # first order: the separation over a width at the leg's scale (the head is farther or nearer: 10 %)
     assert est.yaw_deg == pytest.approx(yaw, abs=2.5)
     assert est.yaw.uncertainty_deg > 0 and "eyes" in est.yaw.method
-    face = [index(f"{s}_{n}") for s in ("left", "right") for n, _, _ in SIDE_PAIRS[:3]]
+    face = [index(f"{s}_{n}") for s in ("left", "right") for n, *_ in SIDE_PAIRS[:3]]
     xy = track.xy.copy()
     xy[:, face] = np.nan
     no_face = track.replace(xy=xy)
