@@ -64,7 +64,7 @@ from numpy.typing import NDArray
 from gaitvision.quality.playback import leg_length_px
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["AngleEstimate", "CameraEstimate", "estimate_camera"]
+__all__ = ["AngleEstimate", "CameraEstimate", "camera_warnings", "estimate_camera"]
 
 #: MediaPipe hip-landmark width over leg length (thigh + shank, quality.playback.leg_length_px).
 HIP_WIDTH_PER_LEG = 0.25
@@ -364,3 +364,33 @@ def estimate_camera(
     yaw = _frontal_yaw(track, stances, view, leg)
     roll = _frontal_roll(track, view, image_roll, n_strides)
     return CameraEstimate(view, yaw, roll)
+
+
+#: Beyond these (deg, the estimate less its uncertainty) the re-filming advice is given. Side: a
+#: camera turned 15 deg adds ~4 deg to the near-foot strike angle; rear: 8 deg takes ~5 deg off
+#: the knee FPPA (issue #10); a tilt of 3 deg tilts every angle read against the image axes by 3.
+YAW_LIMIT_DEG = {"side": 10.0, "frontal": 6.0}
+ROLL_LIMIT_DEG = 3.0
+
+
+def camera_warnings(est: CameraEstimate) -> list[str]:
+    """Re-filming advice when the camera was clearly turned or tilted (empty when it was square and level)."""
+    out = []
+    side = est.view.startswith("side")
+    yaw, roll = est.yaw, est.roll
+    if yaw.value_deg is not None and yaw.uncertainty_deg is not None:
+        limit = YAW_LIMIT_DEG["side" if side else "frontal"]
+        if abs(yaw.value_deg) - yaw.uncertainty_deg > limit:
+            square = ("at right angles to the running direction, level with the hips" if side
+                      else f"straight {'behind' if est.view == 'rear' else 'in front of'} the runner")
+            out.append(
+                f"The camera was turned about {abs(yaw.value_deg):.0f} deg from square to the treadmill "
+                f"(+- {yaw.uncertainty_deg:.0f}): angles in the plane it should see face-on read a few degrees "
+                f"off and their intervals are wider. Re-film with the phone {square}.")
+    if (roll.value_deg is not None and roll.uncertainty_deg is not None
+            and abs(roll.value_deg) - roll.uncertainty_deg > ROLL_LIMIT_DEG):
+        out.append(
+            f"The camera was tilted about {abs(roll.value_deg):.0f} deg (+- {roll.uncertainty_deg:.0f}): "
+            "angles read against the image's vertical and horizontal are tilted with it. Re-film with the "
+            "phone level (the camera app's grid or level helps).")
+    return out

@@ -24,6 +24,7 @@ from gaitvision.quality.camera import (
     SHOULDER_WIDTH_PER_LEG,
     SIDE_PAIRS,
     STANCE_TRAVEL_PER_LEG,
+    camera_warnings,
     estimate_camera,
 )
 from gaitvision.quality.playback import leg_length_px
@@ -177,3 +178,19 @@ def test_not_measurable_without_stances_or_legs():
     assert est.yaw_deg is None and est.roll_deg is None and "legs" in est.yaw.method
     d = est.to_dict()
     assert d["yaw_deg"] is None and "convention" in d
+
+
+def test_refilming_advice_only_for_a_clearly_turned_or_tilted_camera():
+    track, rows = project("rear")
+    square = estimate_camera(track, "rear", rows=rows)
+    assert camera_warnings(square) == []
+    track, rows = project("rear", 15.0)
+    turned = estimate_camera(track, "rear", rows=rows)
+    (w,) = camera_warnings(turned)
+    assert "turned about 1" in w and "straight behind" in w
+    track, rows = project("side-left", 0.0, 8.0)
+    tilted = estimate_camera(track, "side-left", rows=rows)
+    (w,) = camera_warnings(tilted)
+    assert "tilted about" in w and "level" in w
+    track, rows = project("side-left", 5.0, 2.0)
+    assert camera_warnings(estimate_camera(track, "side-left", rows=rows)) == []
