@@ -37,7 +37,7 @@ from gaitvision.measure.uncertainty import Conditions, ErrorModel, apply_interva
 from gaitvision.pose.knee_outline import has_knee_outline, use_knee_outline
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate, resolve_view
-from gaitvision.quality.camera import CameraEstimate, estimate_camera
+from gaitvision.quality.camera import CameraEstimate, camera_warnings, estimate_camera
 from gaitvision.quality.playback import PlaybackCheck, apply_playback, check_playback
 from gaitvision.quality.recording import apply_framing, apply_framing_to_steps, check_framing, gait_warnings
 from gaitvision.track import LandmarkTrack
@@ -268,6 +268,7 @@ def measure(
     table, summary, playback = _recording_checks(prepared.real_time, table, summary, prepared.person,
                                                  capture_known=capture_known)
     camera = _camera(angle_track, est, table, None if side_view else pelvis)
+    summary = summary.replace(warnings=(*summary.warnings, *camera_warnings(camera)))
     conditions = Conditions(est.view, est.near_side, prepared.real_time.fps_estimate(),
                             yaw_deg=_finite_or_zero(camera.yaw_deg if camera else None),
                             roll_deg=_finite_or_zero(camera.roll_deg if camera else None))
