@@ -69,15 +69,20 @@ def heel_to_hip_px(track: LandmarkTrack, *, side: Side, direction: int) -> NDArr
     return np.asarray(ahead, dtype=np.float64)
 
 
-def trunk_lean_deg(track: LandmarkTrack, *, direction: int) -> NDArray[np.float64]:
+def trunk_lean_deg(track: LandmarkTrack, *, direction: int, hip_back_px: float = 0.0) -> NDArray[np.float64]:
     """Forward trunk lean per frame, degrees: mid-hip->mid-shoulder vs vertical.
 
     ``atan2((x_MS - x_MH) * dir, y_MH - y_MS)``; positive = leaning forward.
+    ``hip_back_px`` moves the mid-hip that far backwards (against the
+    running direction) first: the pose model's hip points sit in front of
+    the hip joint centres in a side view
+    (:data:`gaitvision.measure.steps.MEDIAPIPE_SIDE_HIP_FORWARD`).
 
     References
     ----------
     Teng & Powers 2014, JOSPT (self-selected 7.3 +/- 3.6 deg at 3.4 m/s).
     """
     ms, mh = mid_shoulder(track), mid_hip(track)
+    mh = mh - np.array([hip_back_px * direction, 0.0])
     lean = np.degrees(np.arctan2((ms[:, 0] - mh[:, 0]) * direction, mh[:, 1] - ms[:, 1]))
     return np.asarray(lean, dtype=np.float64)
