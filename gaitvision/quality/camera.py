@@ -108,7 +108,7 @@ class AngleEstimate:
 
     def to_dict(self, name: str) -> dict[str, Any]:
         def r(v: float | None) -> float | None:
-            return None if v is None else round(v, 1)
+            return None if v is None or not math.isfinite(v) else round(v, 1)
         return {f"{name}_deg": r(self.value_deg), f"{name}_uncertainty_deg": r(self.uncertainty_deg),
                 f"{name}_method": self.method}
 
@@ -144,7 +144,7 @@ class CameraEstimate:
     def to_dict(self) -> dict[str, Any]:
         """As in ``summary.json`` ``camera``."""
         d = {**self.yaw.to_dict("yaw"), **self.roll.to_dict("roll")}
-        if self.belt_tilt_deg is not None:
+        if self.belt_tilt_deg is not None and math.isfinite(self.belt_tilt_deg):
             d["belt_tilt_deg"] = round(self.belt_tilt_deg, 1)
         d["convention"] = ("gaitvision synth --yaw/--roll: yaw counter-clockwise seen from above about the "
                            "runner; roll + turns the picture counter-clockwise")
@@ -252,7 +252,7 @@ def _side_roll(track: LandmarkTrack, facing: str, near: str, yaw_deg: float | No
         w, h = track.frame_size_wh
         focal = FOCAL_PER_DIAGONAL * math.hypot(w, h)
         toe_y = float(np.nanmedian(track.landmark(f"{near}_foot_index")[:, 1]))
-        h_over_d = (toe_y - h / 2) / focal  # lens height over the belt / distance, level camera
+        h_over_d = (toe_y - h / 2) / focal if math.isfinite(toe_y) else 0.3  # lens over belt / distance
         persp = math.degrees(math.atan(h_over_d * math.tan(math.radians(yaw_deg))))
         persp_hw = 0.5 * abs(persp)  # a tilted phone moves the horizon: half of it is unsure
     unc = math.sqrt(hw**2 + persp_hw**2 + SYSTEMATIC_DEG["side_roll"] ** 2)

@@ -112,7 +112,7 @@ class PlaybackCheck:
     def to_dict(self) -> dict[str, Any]:
         """As in ``summary.json`` ``playback``."""
         def r(v: float | None, nd: int = 3) -> float | None:
-            return None if v is None else round(v, nd)
+            return None if v is None or not math.isfinite(v) else round(v, nd)
         return {"plausible_real_time": self.plausible, "slow_factor_estimate": r(self.slow_factor, 2),
                 "cadence_rhythm_spm": r(self.cadence_rhythm_spm, 1), "gravity_ratio": r(self.gravity_ratio),
                 "slow_factor_cadence": r(self.slow_factor_cadence, 2),
