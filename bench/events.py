@@ -275,6 +275,50 @@ def _measured(raw: Any, *, timing_rule: bool) -> Any:
         return measure(raw, "auto")
 
 
+def swapped_fraction(track: Any, truth: dict[str, Any]) -> float | None:
+    """Fraction of frames whose leg landmarks are closer to the other leg's truth than to their own.
+
+    The definition of ``bench/accuracy.py``'s raw swap count (all five leg
+    landmark pairs summed per frame), on any track of the clip's frames.
+    """
+    from bench.accuracy import LEG, MP_NAMES
+
+    lm2 = truth.get("landmarks_2d_px")
+    if not lm2:
+        return None
+    names = list(track.landmark_names)
+    n = min(track.n_frames, len(lm2["23"]))
+    keep = sw = np.zeros(n)
+    for a, b in LEG.items():
+        ta, tb = np.array(lm2[str(a)], dtype=float)[:n], np.array(lm2[str(b)], dtype=float)[:n]
+        ma, mb = track.xy[:n, names.index(MP_NAMES[a])], track.xy[:n, names.index(MP_NAMES[b])]
+        keep = keep + np.linalg.norm(ma - ta, axis=1) + np.linalg.norm(mb - tb, axis=1)
+        sw = sw + np.linalg.norm(ma - tb, axis=1) + np.linalg.norm(mb - ta, axis=1)
+    ok = np.isfinite(keep) & np.isfinite(sw)
+    return round(float(np.mean(sw[ok] < keep[ok])), 4) if ok.any() else None
+
+
+def _swaps(m: Any, truth: dict[str, Any]) -> dict[str, float | None]:
+    """Swapped-frame fraction of the raw pose track and after cleaning (leg-swap repair, outliers, gaps)."""
+    from gaitvision.config import AnalysisConfig
+    from gaitvision.measurement import clean_track
+
+    side = m.view.view.startswith("side")
+    cleaned, _ = clean_track(m.prepared.real_time, side_view=side, cfg=AnalysisConfig().filtering)
+    return {"raw": swapped_fraction(m.prepared.real_time, truth), "repaired": swapped_fraction(cleaned, truth)}
+
+
+def swap_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Markdown: per clip, the swapped-frame fraction before and after leg-swap repair."""
+    L = ["| clip | view | fps | swapped frames, raw | after repair |", "|---|---|---|---|---|"]
+    for name, r in results.items():
+        sw = r.get("swapped")
+        if sw and sw["raw"] is not None:
+            L.append(f"| {name} | {r['view_true']} | {r['fps']:g} | {100 * sw['raw']:.1f} % | "
+                     f"{100 * sw['repaired']:.1f} % |")
+    return L
+
+
 def rescore_clip(analysis_dir: Path, truth: dict[str, Any]) -> dict[str, Any]:
     """Re-measure a cached ``track.npz`` (no pose model) and return per-contact errors.
 
@@ -293,6 +337,7 @@ def rescore_clip(analysis_dir: Path, truth: dict[str, Any]) -> dict[str, Any]:
     checked = [st for st, rec in zip(unruled.events.steps, unruled.table.steps, strict=True) if rec.used]
     view = truth["camera"]["view"]
     return {"view_true": view, "view_found": m.view.view, "fps": truth["video"]["fps"],
+            "swapped": _swaps(m, truth),
             "events": {"contacts_used": contact_errors(used, truth),
                        "contacts_all": contact_errors(detected, truth),
                        "records": event_records(checked, truth, view)}}
@@ -341,27 +386,34 @@ def _rescore(cache: Path, only: str | None, shared: bool) -> dict[str, dict[str,
             continue
         if not (tpath.exists() and (adir / "track.npz").exists()):
             continue
-        try:
-            out[name] = rescore_clip(adir, json.loads(tpath.read_text()))
-        except Exception as err:  # report, keep going
-            out[name] = {"error": f"{type(err).__name__}: {err}"}
+        out[name] = _safe_rescore(adir, tpath)
     return out
+
+
+def _safe_rescore(adir: Path, truth: Path | dict[str, Any]) -> dict[str, Any]:
+    """:func:`rescore_clip`, or the error it raised (reported, the bench goes on)."""
+    try:
+        return rescore_clip(adir, truth if isinstance(truth, dict) else json.loads(truth.read_text()))
+    except Exception as err:  # report, keep going
+        return {"error": f"{type(err).__name__}: {err}"}
 
 
 def calib_clips(calib: Path) -> dict[str, tuple[Path, Path, str]]:
     """The calibration grid's clips: name -> (analysis dir, truth file, split).
 
-    ``calib/cases.json`` names each clip's split (``fit`` or ``validate``)
-    where it exists; clips it does not list count as ``fit``.
+    The split (``fit`` or ``validate``) is the grid's (``bench/calibrate.py``),
+    or ``calib/cases.json``'s for a clip the grid does not name; else ``fit``.
     """
-    split: dict[str, str] = {}
+    from bench.calibrate import build_grid
+
+    split: dict[str, str] = {c["name"]: c["split"] for c in build_grid()}
     cases = calib / "cases.json"
     if cases.exists():
         doc = json.loads(cases.read_text())
         items = doc.get("clips", doc) if isinstance(doc, dict) else doc
         for c in items if isinstance(items, list) else [dict(v, name=k) for k, v in items.items()]:
             if isinstance(c, dict) and c.get("name"):
-                split[str(c["name"])] = str(c.get("split", "fit"))
+                split.setdefault(str(c["name"]), str(c.get("split", "fit")))
     out = {}
     for truth in sorted((calib / "clips").glob("*.truth.json")):
         name = truth.name.removesuffix(".truth.json")
@@ -447,8 +499,7 @@ def _with_calib(a: argparse.Namespace, results: dict[str, dict[str, Any]]) -> di
     for name, (adir, tpath, split) in calib_clips(a.calib).items() if a.calib else ():
         if a.only and not any(o in name for o in a.only.split(",")):
             continue
-        r = rescore_clip(adir, json.loads(tpath.read_text()))
-        (validate if split == "validate" else results)[name] = r
+        (validate if split == "validate" else results)[name] = _safe_rescore(adir, tpath)
     return validate
 
 
@@ -457,8 +508,8 @@ def _calibrate(a: argparse.Namespace, results: dict[str, dict[str, Any]], valida
     """Write the timing-error table from ``results`` and re-measure both sets with it."""
     write_calibration(results, ROOT / "gaitvision" / "events" / "timing_error.json", list(results))
     print(f"timing-error table written from {len(results)} clips; re-measuring with it")
-    results = {n: rescore_clip(*_where(n, a)) for n in results}
-    validate = {n: rescore_clip(*_where(n, a)) for n in validate}
+    results = {n: _safe_rescore(*_where(n, a)) for n in results}
+    validate = {n: _safe_rescore(*_where(n, a)) for n in validate}
     print("\nCoverage of the expected error, fit clips:\n" + "\n".join(coverage(results)))
     if validate:
         print("\nCoverage, validate clips:\n" + "\n".join(coverage(validate)))
@@ -488,6 +539,7 @@ def _print(a: argparse.Namespace, results: dict[str, dict[str, Any]], validate: 
         print("\nValidate clips:\n" + "\n".join(table(validate, key, by_fps=True)))
     if a.per_clip:
         print("\n" + "\n".join(clip_table({**results, **validate}, key)))
+        print("\n" + "\n".join(swap_table({**results, **validate})))
 
 
 def main(argv: list[str] | None = None) -> int:
