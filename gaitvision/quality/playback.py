@@ -225,10 +225,13 @@ def _advice(factor: float, playback_fps: float, capture_known: bool) -> tuple[st
         return (f"The clip still plays about {factor:.0f}x slower than real time with the capture rate "
                 f"used: check the --capture-fps value (the rate the phone filmed at"
                 f"{f', e.g. {fps:g}' if fps else ''})."), fps
-    example = f"--capture-fps {fps:g}" if fps else "--capture-fps with the rate it was filmed at"
-    return (f"If this is a slow-motion clip saved for normal playback, analyse it again with {example} "
-            "(the rate the phone filmed at, e.g. 120 or 240); if the patient was walking, gaitvision "
-            "measures running only."), fps
+    if fps:
+        how = (f"--capture-fps {fps:g} (the rate the phone filmed at if you know it; {fps:g} fits the "
+               "runner's motion)")
+    else:
+        how = "--capture-fps and the rate the phone filmed at (e.g. 120 or 240)"
+    return (f"If this is a slow-motion clip saved for normal playback, analyse it again with {how}. If the "
+            "patient was walking: gaitvision measures running only."), fps
 
 
 def check_playback(track: LandmarkTrack, *, capture_known: bool = False) -> PlaybackCheck:
@@ -264,11 +267,9 @@ def check_playback(track: LandmarkTrack, *, capture_known: bool = False) -> Play
     # the clocks agree: their geometric mean; else gravity's (the cadence clock assumes a typical runner)
     agree = max(k_cad / k_grav, k_grav / k_cad) < 2.5
     factor = math.sqrt(k_cad * k_grav) if agree else k_grav
-    reason = (f"the pelvis rises and falls {cad:.0f} times a minute with {ratio:.2f} of a runner's "
-              f"gravity-driven acceleration")
-    if plausible is False:
-        reason += f": both say the clip plays about {factor:.1f}x {'slower' if factor > 1 else 'faster'} than real time"
-    elif plausible is None:
+    reason = (f"the pelvis rises and falls {cad:.0f} times a minute, with {ratio:.2f} times the "
+              f"gravity-driven bounce of a runner")
+    if plausible is None:
         reason += ": the two clocks disagree, so the playback speed cannot be judged"
     advice, fps = (None, None) if plausible is not False else _advice(factor, track.fps_estimate(), capture_known)
     return PlaybackCheck(factor, plausible, reason, advice, cad, ratio, k_cad, k_grav, fps)
@@ -279,8 +280,8 @@ def refusal_hint(track: LandmarkTrack, *, capture_known: bool = False) -> str | 
     check = check_playback(track, capture_known=capture_known)
     if check.plausible is not False or check.slow_factor is None or check.slow_factor <= 1:
         return None
-    return (f"The runner moves about {check.slow_factor:.0f}x slower than real running ({check.reason}). "
-            f"{check.advice}")
+    return (f"The runner's motion says this clip plays about {check.slow_factor:.0f}x slower than real time "
+            f"({check.reason}). {check.advice}")
 
 
 def apply_playback(summary: ClipSummary, check: PlaybackCheck) -> ClipSummary:
@@ -302,6 +303,9 @@ def apply_playback(summary: ClipSummary, check: PlaybackCheck) -> ClipSummary:
             nm[key] = why
     if summary.cadence_spm is not None:
         nm["cadence_spm"] = why
-    warning = f"This clip does not look like real-time running: {check.reason}. {check.advice}"
+    factor = check.slow_factor or 1.0
+    pace = f"about {factor:.0f}x slower" if factor >= 1 else f"about {1 / factor:.0f}x faster"
+    warning = (f"This clip does not look like real-time running: it plays {pace} than real time "
+               f"({check.reason}); cadence and times are not reported. {check.advice}")
     return dataclasses.replace(summary, metrics=metrics, not_measurable=nm, cadence_spm=None,
                                warnings=(*summary.warnings, warning))
