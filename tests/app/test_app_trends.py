@@ -39,3 +39,27 @@ def test_changes_beyond_the_smallest_detectable_change_are_marked(monkeypatch):
     assert all(c["verdict"] == "within measurement error" for c in right)
     assert [p["median"] for p in t["metrics"]["cadence_spm"]["both"]] == [160.0] * 3
     assert fppa["label"] and fppa["unit"] == "deg"
+
+
+def test_a_visit_with_a_side_and_a_rear_clip_shows_one_combined_result(monkeypatch):
+    from tests.app.test_combine import REAR, SIDE
+
+    def clip(i, view):
+        job = SimpleNamespace(id=i, clip_id=i, clip=SimpleNamespace(visit_id=1), state="done", stage="done",
+                              progress=1.0, error="", attempts=1, interrupted=0)
+        return SimpleNamespace(id=i, visit_id=1, view_hint="auto", view=view, original_name=f"{view}.mp4",
+                               size_bytes=1, codec="h264", pix_fmt="yuv420p", playable_name="clip.mp4", jobs=[job])
+
+    docs = {1: {**SIDE, "steps": [{"step": 1}], "columns": ["step"]}, 2: {**REAR, "steps": [], "columns": ["step"]}}
+    monkeypatch.setattr(results, "clip_result", lambda s, c, clip: (None, None, docs[clip.id]))
+    visit = SimpleNamespace(id=1, patient_id=7, date=dt.date(2026, 1, 2), speed="", shoes="", notes="",
+                            clips=[clip(2, "rear"), clip(1, "side-left")],
+                            patient=SimpleNamespace(id=7, name="P", external_id="", notes="",
+                                                    created_at=dt.datetime(2026, 1, 1)))
+    doc = results.visit_document(None, None, visit)
+    assert doc["summary"]["view"] == "side-left" and doc["steps"] == [{"step": 1}]  # the side clip is the main one
+    assert [c["slot"] for c in doc["clips"]] == ["rear", "side"]
+    assert doc["combined"]["metrics"]["knee_fppa_peak_deg"]["from"] == "rear"
+    assert doc["combined"]["metrics"]["knee_flexion_ic_deg"]["from"] == "side"
+    assert any("knee" in f["headline"].lower() for f in doc["findings"])  # findings read the combined metrics
+    assert doc["labels"]["knee_fppa_peak_deg"]["label"]
