@@ -34,8 +34,11 @@ the median slope of that path over the stances is the belt's tilt in the
 image. A yawed camera tilts the belt's image by
 perspective, ``atan(h tan(yaw) / D)`` (h: lens height over the belt, D:
 distance), estimated for a level phone camera (:data:`FOCAL_PER_DIAGONAL`)
-and removed; what is left is the roll. The belt tilt itself is reported too
-(it is what tilts side-view angles).
+and removed; what is left is the roll, with all of that term as its
+uncertainty (a pitched phone moves the horizon). The belt tilt itself is
+reported too, with no assumption: it is what tilts the side-view angles
+(their truth is read against the belt), so it is the number to correct or
+widen side-view angles by.
 
 Rear and front views, yaw: a foot on the belt points along the running
 direction, so seen from a turned camera the heel-to-toe vector in stance
@@ -256,7 +259,9 @@ def _side_roll(track: LandmarkTrack, facing: str, near: str, yaw_deg: float | No
         toe_y = float(np.nanmedian(track.landmark(f"{near}_foot_index")[:, 1]))
         h_over_d = (toe_y - h / 2) / focal if math.isfinite(toe_y) else 0.3  # lens over belt / distance
         persp = math.degrees(math.atan(h_over_d * math.tan(math.radians(yaw_deg))))
-        persp_hw = 0.5 * abs(persp)  # a tilted phone moves the horizon: half of it is unsure
+        # a phone pitched up or down moves the horizon off the centre row: on the real side clip
+        # (a low camera looking up) the level-camera term is likely most of it, so all of it is unsure
+        persp_hw = abs(persp)
     unc = math.sqrt(hw**2 + persp_hw**2 + SYSTEMATIC_DEG["side_roll"] ** 2)
     return AngleEstimate(persp - tilt, unc, "belt tilt from the toe's path in stance, less the yaw's "
                          "perspective (level phone camera assumed)"), tilt
