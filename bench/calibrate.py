@@ -302,18 +302,36 @@ def is_rendered(cache: Path, clip: dict[str, Any], args: list[str] | None = None
     return int(doc.get("video", {}).get("n_frames", -1)) == want
 
 
-def _base_spec(cache: Path, supersample: int) -> Path:
-    """A partial synth spec that sets only the supersampling (every other value: synth's defaults)."""
-    p = cache / f"base_spec_ss{supersample}.json"
+#: synth's room is a box of this half-size around the runner: a camera at or beyond its wall sees only the wall
+ROOM_HALF_SIZE = 4.0
+
+
+def room_half_size(clip: dict[str, Any]) -> float:
+    """The room for a clip: synth's default, or 2 m beyond the camera when the camera would be near the wall."""
+    d = float(clip["opts"].get("distance", DEFAULTS["distance"]))
+    return ROOM_HALF_SIZE if d <= ROOM_HALF_SIZE - 0.5 else round(d + 2.0, 2)
+
+
+def _base_spec(cache: Path, supersample: int, room: float = ROOM_HALF_SIZE) -> Path:
+    """A partial synth spec: the supersampling and, where it differs from synth's, the room size.
+
+    Every other value is synth's default (the grid's options override them on the command line).
+    """
+    spec: dict[str, Any] = {"render": {"supersample": supersample}}
+    name = f"base_spec_ss{supersample}"
+    if room != ROOM_HALF_SIZE:
+        spec["scene"] = {"room_half_size_m": room}
+        name += f"_room{room:g}"
+    p = cache / f"{name}.json"
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps({"render": {"supersample": supersample}}))
+    p.write_text(json.dumps(spec))
     return p
 
 
 def render_one(clip: dict[str, Any], a: argparse.Namespace) -> tuple[bool, str]:
     """Render ``clip`` unless the cache holds it; (rendered now, one-line status)."""
     mp4, _ = clip_paths(a.cache, clip)
-    args = synth_args(clip, mp4) + ["--spec", str(_base_spec(a.cache, a.supersample))]
+    args = synth_args(clip, mp4) + ["--spec", str(_base_spec(a.cache, a.supersample, room_half_size(clip)))]
     if is_rendered(a.cache, clip, args):
         return False, "cached"
     mp4.parent.mkdir(parents=True, exist_ok=True)
@@ -401,6 +419,7 @@ def conditions(clip: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
         "camera_height_m": cam["height_m"], "aim_height_m": cam["aim_height_m"],
         "focal_mm_equiv": cam["focal_mm_equiv"], "motion_blur_samples": rend["motion_blur_samples"],
         "noise_sigma": rend["noise_sigma"], "supersample": rend["supersample"], "crf": rend["crf"],
+        "room_half_size_m": sp["scene"]["room_half_size_m"],
         "seed": rend["seed"], "strike": gait["strike"], "strike_angle_deg": gait["strike_angle_deg"],
         "sex": "female" if body["gender"] >= 0.5 else "male", "body": dict(body),
         "stature_m": truth.get("model", {}).get("stature_m"), "cadence_spm": gait["cadence_spm"],
