@@ -43,6 +43,7 @@ __all__ = [
     "leg_length_px",
     "pelvis_rhythm",
     "refusal_hint",
+    "step_period",
 ]
 
 #: Apparent step-rhythm cadence (steps/min) a runner filmed in real time shows.
@@ -182,18 +183,38 @@ def pelvis_rhythm(track: LandmarkTrack) -> tuple[float, float] | None:
     return (i + float(np.clip(shift, -0.5, 0.5))) * dt, float(ac[i])
 
 
+def _amplitudes(series: tuple[NDArray[np.float64], NDArray[np.float64]], period_s: float) -> tuple[float, float]:
+    """Amplitudes (px) of the mid-hip height at the rhythm ``period_s`` and at its double frequency."""
+    tu, yu = series
+    w = 2 * math.pi / period_s
+    x = np.column_stack([np.cos(w * tu), np.sin(w * tu), np.cos(2 * w * tu), np.sin(2 * w * tu),
+                         np.ones_like(tu)])
+    coef, *_ = np.linalg.lstsq(x, yu, rcond=None)
+    return float(math.hypot(coef[0], coef[1])), float(math.hypot(coef[2], coef[3]))
+
+
+def step_period(track: LandmarkTrack, period_s: float) -> float:
+    """``period_s``, or half of it when the pelvis moves more at twice that rhythm.
+
+    The pelvis rises and falls once per step; a runner whose left and right
+    steps differ (a one-sided pelvic drop, a limp) makes the stride repeat
+    better than the step, and the autocorrelation can pick the stride.
+    """
+    series = _pelvis_height(track)
+    if series is None:
+        return period_s
+    a1, a2 = _amplitudes(series, period_s)
+    return period_s / 2 if a2 > a1 else period_s
+
+
 def _gravity_ratio(track: LandmarkTrack, period_s: float) -> float:
     """``A w^2 / L`` (1/s^2) of the mid-hip height's fundamental at the step rhythm."""
     series = _pelvis_height(track)
     leg = leg_length_px(track)
     if series is None or not (math.isfinite(leg) and leg > 0):
         return float("nan")
-    tu, yu = series
     w = 2 * math.pi / period_s
-    x = np.column_stack([np.cos(w * tu), np.sin(w * tu), np.cos(2 * w * tu), np.sin(2 * w * tu),
-                         np.ones_like(tu)])
-    coef, *_ = np.linalg.lstsq(x, yu, rcond=None)
-    return float(math.hypot(coef[0], coef[1]) * w * w / leg)
+    return float(_amplitudes(series, period_s)[0] * w * w / leg)
 
 
 def _capture_rate(playback_fps: float, factor: float) -> float | None:
@@ -256,7 +277,7 @@ def check_playback(track: LandmarkTrack, *, capture_known: bool = False) -> Play
                              "judged by it")
     if rhythm is None or rhythm[1] < MIN_RHYTHM_STRENGTH:
         return PlaybackCheck(None, None, "the pelvis shows no steady step rhythm to judge the playback speed by")
-    period, _ = rhythm
+    period = step_period(track, rhythm[0])
     cad = 60.0 / period
     ratio = _gravity_ratio(track, period) / REFERENCE_GRAVITY_RATIO
     if not (math.isfinite(ratio) and ratio > 0):

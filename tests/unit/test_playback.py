@@ -136,3 +136,19 @@ def test_apply_withdraws_cadence_and_times_only():
     # a plausible clip's summary is untouched
     s0 = _summary()
     assert apply_playback(s0, check_playback(bouncing_side_track())) is s0
+
+
+def test_uneven_steps_still_time_the_step_not_the_stride():
+    """A one-sided pelvic drop makes the stride repeat better than the step: the step is still found."""
+    tr = bouncing_side_track()
+    w = 2 * math.pi * 170.0 / 60.0
+    xy = tr.xy.copy()
+    uneven = 0.5 * np.nanmax(np.abs(xy[:, index("left_hip"), 1] - np.nanmean(xy[:, index("left_hip"), 1])))
+    for n in ("left_hip", "right_hip"):
+        xy[:, index(n), 1] += uneven * np.cos(w / 2 * tr.time_s)  # every other step lower
+    tr = tr.replace(xy=xy)
+    period, _ = pelvis_rhythm(tr)
+    assert period == pytest.approx(2 * 60.0 / 170.0, rel=0.02)  # the autocorrelation alone picks the stride
+    c = check_playback(tr)
+    assert c.plausible is True and c.cadence_rhythm_spm == pytest.approx(170.0, rel=0.02)
+    assert check_playback(retimed(tr, 4)).plausible is False
