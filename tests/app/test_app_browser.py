@@ -267,6 +267,7 @@ def test_dragging_a_landmark_in_the_page_re_measures_and_undo_restores(server, b
     _wait(browser, lambda d: _seeked(d) and d.execute_script("return GVReview.state.frame;") == f, what="seek")
     browser.find_element(By.ID, "edit-points").click()
     canvas = browser.find_element(By.ID, "overlay")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
     scale = canvas.size["width"] / ov["frame_size"][0]
     kx, ky = ov["landmarks"]["left_knee"]["x"][f], ov["landmarks"]["left_knee"]["y"][f]
     # offsets from the canvas centre, in screen pixels
@@ -321,6 +322,23 @@ def test_trends_plot_the_visits_with_intervals(server, browser, analysed):
     # no resource of any page came from another host
     urls = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name);")
     assert urls and all(u.startswith(server.url) for u in urls)
+
+
+def test_a_failed_analysis_shows_its_one_line_reason_in_the_page(server, browser, analysed, tmp_path):
+    from tests.app.conftest import multipart
+    from tests.app.test_app_media import _mpeg4_avi
+
+    short = tmp_path / "short.avi"
+    _mpeg4_avi(short)  # half a second of video: the pipeline refuses it before the pose model
+    body, headers = multipart({"view": "rear"}, "clip", short)
+    status, ids = server.request("POST", f"/api/patients/{analysed['patient']}/visits", data=body, headers=headers)
+    assert status == 201, ids
+    job = server.wait_job(ids["job_id"], timeout=120)
+    assert job["state"] == "failed"
+    browser.get(f"{server.url}/visits/{ids['visit_id']}")
+    err = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".clip .job-error"), what="the reason")[0].text
+    assert err == job["error"] and err.startswith("short.avi: ") and "Record 20-30 s" in err
+    assert browser.find_elements(By.CSS_SELECTOR, '.state[data-state="failed"]')
 
 
 def test_delete_visit_after_confirmation_removes_its_files(server, browser, analysed):
