@@ -98,7 +98,11 @@ STANCE_TRAVEL_PER_LEG = 0.8
 #: Focal length of a phone's main camera (26 mm equivalent) per image diagonal.
 FOCAL_PER_DIAGONAL = 26.0 / math.hypot(36.0, 24.0)
 #: Spread (deg, 95 %) of each method beyond its between-step scatter, from the bench.
-SYSTEMATIC_DEG = {"side_yaw": 3.5, "frontal_yaw": 4.0, "side_roll": 2.0, "frontal_roll": 1.5}
+SYSTEMATIC_DEG = {"side_yaw": 3.5, "frontal_yaw": 4.0, "side_roll": 3.5, "frontal_roll": 1.5}
+#: Side-view belt tilt: the toe's x is smoothed over this long (s) to tell its direction, and
+#: a backward run this long (s) counts as a stance (at 30-240 fps).
+SMOOTH_S = 0.08
+MIN_STANCE_S = 0.12
 #: Fewest stance phases a per-step method needs.
 MIN_STEPS = 3
 
@@ -221,18 +225,29 @@ def _side_yaw(track: LandmarkTrack, facing: str, leg: float, n_strides: int) -> 
 def _belt_slopes_deg(track: LandmarkTrack, side: str, facing: str) -> NDArray[np.float64]:
     """Image slope (deg, y down) of the toe's path on the belt, one per stance.
 
-    A stance is a run of at least 5 frames in which the toe moves backwards
-    (the belt carries it; in swing it moves forwards); its middle half (a
-    quarter trimmed at each end, where the foot lands and rolls off) is
-    fitted with a line. Found from the toe itself, not from the events.
+    A stance is a run of at least :data:`MIN_STANCE_S` in which the toe
+    moves backwards (the belt carries it; in swing it moves forwards), the
+    direction taken from its x smoothed over :data:`SMOOTH_S`; the middle
+    half of each run (a quarter trimmed at each end, where the foot lands
+    and rolls off) is fitted with a line. Found from the toe itself, not
+    from the events.
     """
     toe = track.landmark(f"{side}_foot_index")
-    backward = np.gradient(toe[:, 0]) * (1.0 if facing == "left" else -1.0) > 0
+    fps = track.fps_estimate()
+    if not (math.isfinite(fps) and fps > 0):
+        return np.zeros(0)
+    x = toe[:, 0]
+    ok = np.isfinite(x)
+    k = max(1, round(SMOOTH_S * fps))
+    kernel = np.ones(k) / k
+    smooth = np.convolve(np.where(ok, x, 0.0), kernel, "same") / np.maximum(
+        np.convolve(ok.astype(float), kernel, "same"), 1e-9)
+    backward = np.gradient(smooth) * (1.0 if facing == "left" else -1.0) > 0
     out = []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], backward.astype(int), [0]])))
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
         n = stop - start
-        if n < 5:
+        if n < max(4, MIN_STANCE_S * fps):
             continue
         p = toe[start + n // 4: stop - n // 4]
         p = p[np.isfinite(p).all(axis=1)]
