@@ -272,6 +272,45 @@ def test_sigterm_midway_then_rerun_equals_an_uninterrupted_run(first_run, batch_
     assert all(c["pose_seconds"] == 0 for c in doc["clips"])
 
 
+def _pool_workers(pid: int) -> list[int]:
+    """The batch's pool worker processes (children running multiprocessing's spawn_main)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and b"spawn_main" in cmd:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.video
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the pool's workers through /proc")
+def test_a_killed_worker_costs_a_retry_not_the_batch(first_run, batch_input, pose_tracks, tmp_path):
+    reference, _ = first_run
+    out = seeded_out(pose_tracks, batch_input, tmp_path / "out")
+    cmd = [sys.executable, "-m", "gaitvision", "batch", str(batch_input), "--out", str(out), "--workers", "1", *FAST]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = out / state.WORK / find_clips(batch_input)[0].name  # copy_of_rear: a good clip, analysed first
+    deadline = time.monotonic() + 900
+    while not (first.is_dir() and _pool_workers(proc.pid)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the first clip never started"
+        time.sleep(0.05)
+    killed = _pool_workers(proc.pid)
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer would
+    killed_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+    _, err = proc.communicate(timeout=1500)
+    assert proc.returncode == 1, err
+    assert (out / "batch.csv").read_text() == (reference / "batch.csv").read_text()
+    assert not any((out / state.WORK).glob(f"*/{state.DONE}"))
+    # the clip the worker died on was analysed again, by the new pool
+    assert json.loads((out / first.name / state.DONE).read_text())["finished"] >= killed_at
+
+
 @pytest.mark.video
 def test_dask_local_cluster_gives_the_local_engines_values(first_run, batch_input, pose_tracks, tmp_path):
     pytest.importorskip("distributed", reason="the dask engine needs the 'cluster' extra (dask[distributed])")
