@@ -22,7 +22,7 @@ from typing import Any
 from gaitvision.batch.job import FAILED, ClipJob, ClipOutcome, process_clip
 from gaitvision.errors import ConfigError
 
-__all__ = ["ENGINES", "available_cores", "default_workers", "run_dask", "run_local"]
+__all__ = ["ENGINES", "available_cores", "default_workers", "require_dask", "run_dask", "run_local"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,14 @@ def run_local(jobs: Sequence[ClipJob], workers: int, on_done: OnDone, *, verbose
         pending = _local_round(pending, workers, on_done, attempts, verbose)
 
 
-def _dask() -> Any:
+def require_dask() -> Any:
+    """The ``distributed`` module.
+
+    Raises
+    ------
+    ConfigError
+        If Dask's distributed scheduler is not installed (the ``cluster`` extra).
+    """
     try:
         import distributed
     except ImportError as err:
@@ -165,8 +172,12 @@ def run_dask(jobs: Sequence[ClipJob], workers: int, on_done: OnDone, *, schedule
         can read the clips and write ``--out`` at the same paths; None starts
         a ``LocalCluster`` of ``workers`` single-threaded worker processes.
     """
-    distributed = _dask()
+    distributed = require_dask()
     with contextlib.ExitStack() as stack:
+        if not verbose:  # the scheduler's and nannies' INFO lines would bury the progress bar
+            dask_log = logging.getLogger("distributed")
+            stack.callback(dask_log.setLevel, dask_log.level)
+            dask_log.setLevel(logging.ERROR)
         if scheduler:
             client = stack.enter_context(distributed.Client(scheduler))
         else:

@@ -118,6 +118,16 @@ def _prepare_out(out: Path) -> None:
         raise OutputError(f"{out}: cannot create the batch's output folder ({err.strerror or err}).") from err
 
 
+def _already_done(jobs: list[ClipJob]) -> dict[str, ClipOutcome]:
+    """The clips whose finished output is there: they need no worker."""
+    outcomes: dict[str, ClipOutcome] = {}
+    for job in jobs:
+        found = finished_outcome(job)
+        if found is not None:
+            outcomes[job.name] = found
+    return outcomes
+
+
 def run_batch(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -167,6 +177,8 @@ def run_batch(
     """
     if engine not in engines.ENGINES:
         raise ConfigError(f"Unknown engine {engine!r}; valid: {', '.join(engines.ENGINES)}.")
+    if engine == "dask":
+        engines.require_dask()  # before anything is written
     if workers is not None and workers < 1:
         raise ConfigError(f"workers must be >= 1, but got {workers!r}.")
     n_workers = workers or engines.default_workers()
@@ -176,11 +188,7 @@ def run_batch(
     _prepare_out(out_dir)
     jobs = [ClipJob(c.path, c.relative, c.name, out_dir, opts) for c in clips]
     t0 = time.perf_counter()
-    outcomes: dict[str, ClipOutcome] = {}
-    for job in jobs:  # finished ones need no worker
-        found = finished_outcome(job)
-        if found is not None:
-            outcomes[job.name] = found
+    outcomes = _already_done(jobs)
     todo = [j for j in jobs if j.name not in outcomes]
     bar = _Progress(len(jobs), len(outcomes), progress)
 
