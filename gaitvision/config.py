@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -89,6 +90,29 @@ class RenderConfig:
             raise ConfigError(f"slow_motion must be >= 1, but got {self.slow_motion!r}.")
 
 
+#: Smallest side of the runner's region: the pose model's input is 256 x
+#: 256 pixels; a much smaller crop has too few.
+MIN_ROI_PX = 64
+
+
+def check_roi(roi: Sequence[int]) -> tuple[int, int, int, int]:
+    """The runner's region ``(x, y, w, h)`` if well formed.
+
+    Raises
+    ------
+    ConfigError
+        Unless four integers with x, y >= 0 and a width and height of at least :data:`MIN_ROI_PX`.
+    """
+    try:
+        x, y, w, h = (int(v) for v in roi)
+    except (TypeError, ValueError):
+        raise ConfigError(f"roi must be four integers x,y,w,h (pixels), but got {roi!r}.") from None
+    if x < 0 or y < 0 or w < MIN_ROI_PX or h < MIN_ROI_PX:
+        raise ConfigError(f"roi needs x, y >= 0 and a width and height of at least {MIN_ROI_PX} px, "
+                          f"but got {x},{y},{w},{h}.")
+    return x, y, w, h
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnalysisConfig:
     """Everything ``gaitvision analyze`` can be told."""
@@ -113,6 +137,10 @@ class AnalysisConfig:
     #: faster (the mask doubles the pose time of a 1080p clip) but reads the
     #: knee FPPA from MediaPipe's knee point, which is less accurate.
     knee_outline: bool = True
+    #: The runner's region ``(x, y, w, h)`` in pixels of the upright frame:
+    #: the pose model sees only this crop (:mod:`gaitvision.pose.roi`), e.g.
+    #: to keep a second person out. None: the whole frame.
+    roi: tuple[int, int, int, int] | None = None
     filtering: FilterConfig = field(default_factory=FilterConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
 
@@ -130,6 +158,8 @@ class AnalysisConfig:
             raise ConfigError(f"pose_threads must be >= 1, but got {self.pose_threads!r}.")
         if self.min_steps_per_side < 1:
             raise ConfigError(f"min_steps_per_side must be >= 1, but got {self.min_steps_per_side!r}.")
+        if self.roi is not None:
+            object.__setattr__(self, "roi", check_roi(tuple(self.roi)))
 
     def to_dict(self) -> dict[str, Any]:
         """The options as a JSON-ready dict (stored in ``summary.json``)."""

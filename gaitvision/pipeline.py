@@ -296,10 +296,10 @@ def _pose_pass(
     t0 = time.perf_counter()
     cb = (lambda done: progress("pose", done, meta.frames)) if progress else None
     track = track_video_parallel(video, workers=config.workers, threads=config.pose_threads,
-                                 progress=cb, leg_outline=leg_outline)
+                                 progress=cb, leg_outline=leg_outline, roi=config.roi)
     seconds = time.perf_counter() - t0
     save_track(track_path, track, source_fingerprint=fingerprint,
-               model_name=MODEL_NAME, model_version=model_version())
+               model_name=MODEL_NAME, model_version=model_version(), pose_options=_pose_options(config))
     return track, seconds
 
 
@@ -311,6 +311,11 @@ def _tidy_failed(out: Path, created: bool) -> None:
             out.rmdir()  # only succeeds if empty (a cached track.npz is kept)
 
 
+def _pose_options(config: AnalysisConfig) -> str:
+    """The pose-pass options that change the landmarks, as stored with ``track.npz``."""
+    return "" if config.roi is None else "roi=" + ",".join(str(v) for v in config.roi)
+
+
 def _cached_track(track_path: Path, fingerprint: str, config: AnalysisConfig) -> LandmarkTrack | None:
     """The cached pose track, if it is this clip's from this pose model."""
     if not (config.use_cache and track_path.exists()):
@@ -320,7 +325,8 @@ def _cached_track(track_path: Path, fingerprint: str, config: AnalysisConfig) ->
     except InvalidTrackError as err:
         logger.warning("Ignoring unreadable cached track: %s", err)
         return None
-    if info != {"source_fingerprint": fingerprint, "model_name": MODEL_NAME, "model_version": model_version()}:
+    if info != {"source_fingerprint": fingerprint, "model_name": MODEL_NAME, "model_version": model_version(),
+                "pose_options": _pose_options(config)}:
         return None
     logger.info("Reusing the landmark track in %s", track_path)
     return cached

@@ -39,8 +39,14 @@ def save_track(
     source_fingerprint: str,
     model_name: str,
     model_version: str,
+    pose_options: str = "",
 ) -> None:
-    """Write a track to ``.npz`` atomically (temporary file, then rename)."""
+    """Write a track to ``.npz`` atomically (temporary file, then rename).
+
+    ``pose_options`` names the pose-pass options that change the landmarks
+    (e.g. the runner's region, ``roi=x,y,w,h``), so a cached track is reused
+    only for the same options.
+    """
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(
             f,
@@ -53,6 +59,7 @@ def save_track(
             source_fingerprint=np.array(source_fingerprint),
             model_name=np.array(model_name),
             model_version=np.array(model_version),
+            pose_options=np.array(pose_options),
         )
 
 
@@ -68,7 +75,8 @@ def load_track(path: str | os.PathLike[str]) -> tuple[LandmarkTrack, dict[str, s
     -------
     track, info
         The raw (unfiltered) track, and a dict with ``source_fingerprint``,
-        ``model_name`` and ``model_version``.
+        ``model_name``, ``model_version`` and ``pose_options`` (empty for
+        files written before it existed).
     """
     try:
         with np.load(path, allow_pickle=False) as d:
@@ -84,6 +92,7 @@ def load_track(path: str | os.PathLike[str]) -> tuple[LandmarkTrack, dict[str, s
             info = {
                 k: str(d[k]) for k in ("source_fingerprint", "model_name", "model_version")
             }
+            info["pose_options"] = str(d["pose_options"]) if "pose_options" in d.files else ""
     except (OSError, KeyError, ValueError) as err:
         if isinstance(err, InvalidTrackError):
             raise

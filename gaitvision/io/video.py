@@ -279,6 +279,7 @@ def iter_frames(
     end_s: float = float("inf"),
     t0_s: float | None = None,
     size_wh: tuple[int, int] | None = None,
+    crop: tuple[int, int, int, int] | None = None,
 ) -> Iterator[Frame]:
     """Yield the clip's frames one at a time, upright, with their time.
 
@@ -299,6 +300,9 @@ def iter_frames(
         Size of the upright frames to yield; scaled by FFmpeg in the same
         step as the RGB conversion (much cheaper than resizing afterwards).
         Default: the clip's own size.
+    crop
+        ``(x, y, w, h)`` in upright pixels: yield only that region of each
+        frame (the runner's region, :func:`gaitvision.pose.roi.crop_box`).
 
     Raises
     ------
@@ -306,6 +310,9 @@ def iter_frames(
         If the file cannot be opened, or decoding fails part-way.
     """
     p = _check_path(path)
+    if crop is not None:
+        yield from _cropped(iter_frames(p, start_s=start_s, end_s=end_s, t0_s=t0_s, size_wh=size_wh), crop)
+        return
     container = _open(p)
     try:
         stream = container.streams.video[0]
@@ -322,6 +329,12 @@ def iter_frames(
                                   size_wh=size_wh)
     finally:
         container.close()
+
+
+def _cropped(frames: Iterator[Frame], crop: tuple[int, int, int, int]) -> Iterator[Frame]:
+    x, y, w, h = crop
+    for fr in frames:
+        yield Frame(index=fr.index, time_s=fr.time_s, image=np.ascontiguousarray(fr.image[y : y + h, x : x + w]))
 
 
 def _decode_frames(

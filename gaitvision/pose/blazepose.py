@@ -17,8 +17,8 @@ from gaitvision.pose.knee_outline import OUTLINE_NAMES, knee_outline_x
 from gaitvision.track import LandmarkTrack
 
 __all__ = [
-    "MODEL_NAME", "default_pose_threads", "estimate_poses", "is_frontal_start", "model_version",
-    "track_video",
+    "MODEL_NAME", "crop_for", "default_pose_threads", "estimate_poses", "is_frontal_start", "model_version",
+    "track_video", "uncropped",
 ]
 
 logger = logging.getLogger(__name__)
@@ -301,6 +301,7 @@ def track_video(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     leg_outline: bool | None = False,
+    roi: tuple[int, int, int, int] | None = None,
 ) -> LandmarkTrack:
     """Decode a clip and run the pose model on every frame.
 
@@ -314,13 +315,40 @@ def track_video(
     the landmarks are those of a single pass). The final view is decided on
     the whole clip later; :func:`gaitvision.pipeline.analyze_video` runs the
     pass again in the rare case the two disagree.
+
+    ``roi``: run the model on this region ``(x, y, w, h)`` of each upright
+    frame only (:mod:`gaitvision.pose.roi`); the landmarks come back in
+    full-frame pixels.
     """
     n = default_pose_threads() if threads is None else threads
+    full_wh, crop = crop_for(path, roi)
     if leg_outline is None:
         try:
-            return estimate_poses(iter_frames(path), threads=n, progress=progress,
-                                  restart_if=is_frontal_start)
+            return uncropped(estimate_poses(iter_frames(path, crop=crop), threads=n, progress=progress,
+                                             restart_if=is_frontal_start), crop, full_wh)
         except _Restart:
             logger.info("Rear or front view: running the pose pass with the leg outline")
             leg_outline = True
-    return estimate_poses(iter_frames(path), threads=n, progress=progress, leg_outline=leg_outline)
+    return uncropped(estimate_poses(iter_frames(path, crop=crop), threads=n, progress=progress,
+                                     leg_outline=leg_outline), crop, full_wh)
+
+
+def crop_for(path: str | os.PathLike[str], roi: tuple[int, int, int, int] | None
+             ) -> tuple[tuple[int, int], tuple[int, int, int, int] | None]:
+    """The upright frame size and the region fitted to it (None: the whole frame)."""
+    from gaitvision.io.video import probe_video
+    from gaitvision.pose.roi import fit_roi
+
+    if roi is None:
+        return (0, 0), None
+    meta = probe_video(path)
+    full_wh = (meta.width, meta.height)  # upright
+    return full_wh, fit_roi(roi, full_wh)
+
+
+def uncropped(track: LandmarkTrack, crop: tuple[int, int, int, int] | None, full_wh: tuple[int, int]
+              ) -> LandmarkTrack:
+    """``track`` from a cropped pass, in full-frame pixels (unchanged without a crop)."""
+    from gaitvision.pose.roi import uncrop
+
+    return track if crop is None else uncrop(track, crop, full_wh)

@@ -66,7 +66,7 @@ def _init_worker(counter: Synchronized[int]) -> None:  # pragma: no cover - runs
 
 
 def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float,
-             leg_outline: bool) -> _Part:
+             leg_outline: bool, crop: tuple[int, int, int, int] | None = None) -> _Part:
     """Worker: landmarks of the frames in [start_s, end_s)."""
 
     def tick(_: int) -> None:
@@ -74,7 +74,7 @@ def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float
             with _progress_counter.get_lock():
                 _progress_counter.value += 1
 
-    frames = iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s, t0_s=t0)
+    frames = iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s, t0_s=t0, crop=crop)
     # one inference thread per worker: XNNPACK threads spin while waiting,
     # and more of them than cores stalls the workers
     track = estimate_poses(frames, threads=1, progress=tick, require_person=False,
@@ -87,7 +87,8 @@ def _segment(path: str, t0: float, start_s: float, end_s: float, warmup_s: float
     return start_s, track.time_s[keep], track.xy[keep], track.confidence[keep], track.frame_size_wh, found
 
 
-def _probe_frontal(path: str | os.PathLike[str], threads: int | None) -> bool:
+def _probe_frontal(path: str | os.PathLike[str], threads: int | None,
+                   crop: tuple[int, int, int, int] | None = None) -> bool:
     """Whether the first frames with a runner show a rear or front view."""
     decision: list[bool] = []
 
@@ -96,7 +97,7 @@ def _probe_frontal(path: str | os.PathLike[str], threads: int | None) -> bool:
         return True  # stop the probe here
 
     with contextlib.suppress(_Restart):
-        estimate_poses(iter_frames(path), threads=threads or default_pose_threads(),
+        estimate_poses(iter_frames(path, crop=crop), threads=threads or default_pose_threads(),
                        restart_if=decide, require_person=False)
     return bool(decision and decision[0])
 
@@ -109,6 +110,7 @@ def track_video_parallel(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     leg_outline: bool | None = False,
+    roi: tuple[int, int, int, int] | None = None,
 ) -> LandmarkTrack:
     """Run the pose model on every frame of a clip, using several processes.
 
@@ -130,26 +132,29 @@ def track_video_parallel(
     leg_outline
         Add the knee outline points (:func:`gaitvision.io.pose.estimate_poses`).
         None decides from the first frames of the clip.
+    roi
+        Run the model on this region of each frame only (:mod:`gaitvision.pose.roi`).
 
     Returns
     -------
     LandmarkTrack
         As :func:`gaitvision.io.pose.track_video`.
     """
-    from gaitvision.pose.blazepose import track_video
+    from gaitvision.pose.blazepose import crop_for, track_video, uncropped
 
     p = _check_path(path)
     meta = probe_video(p)
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or not np.isfinite(meta.duration_s) or meta.duration_s < MIN_PARALLEL_DURATION_S:
-        return track_video(p, threads=threads, progress=progress, leg_outline=leg_outline)
+        return track_video(p, threads=threads, progress=progress, leg_outline=leg_outline, roi=roi)
+    full_wh, crop = crop_for(p, roi)
     if leg_outline is None:
-        leg_outline = _probe_frontal(p, threads)
+        leg_outline = _probe_frontal(p, threads, crop)
     bounds = np.linspace(0.0, meta.duration_s, workers + 1)
     bounds[-1] = np.inf
     parts = _run_segments(p, first_frame_time_s(p), bounds, warmup_s=warmup_s, leg_outline=leg_outline,
-                          progress=progress)
-    return _joined(parts, leg_outline)
+                          progress=progress, crop=crop)
+    return uncropped(_joined(parts, leg_outline), crop, full_wh)
 
 
 def _run_segments(
@@ -160,6 +165,7 @@ def _run_segments(
     warmup_s: float,
     leg_outline: bool,
     progress: Callable[[int], None] | None,
+    crop: tuple[int, int, int, int] | None = None,
 ) -> list[_Part]:
     """Track each segment ``[bounds[i], bounds[i + 1])`` in its own process; the parts in segment order."""
     workers = len(bounds) - 1
@@ -167,7 +173,7 @@ def _run_segments(
     counter = ctx.Value("l", 0)
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(counter,)) as pool:
-        futures = [pool.submit(_segment, str(p), t0, float(a), float(b), warmup_s, leg_outline)
+        futures = [pool.submit(_segment, str(p), t0, float(a), float(b), warmup_s, leg_outline, crop)
                    for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         pending = set(futures)
         while pending:
