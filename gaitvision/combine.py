@@ -111,8 +111,8 @@ def combine_views(side: Mapping[str, Any], rear: Mapping[str, Any]) -> dict[str,
         raise ValueError("Neither clip is a side view; a combined result needs one side and one rear clip.")
     if not _is_side(side):
         side, rear = rear, side
-    checks = [cross_check("cadence (steps/min)", side.get("cadence_spm"), side.get("cadence_ci95"),
-                          rear.get("cadence_spm"), rear.get("cadence_ci95"))]
+    checks = [cross_check("cadence (steps/min)", side.get("cadence_spm"), _cadence_ci(side),
+                          rear.get("cadence_spm"), _cadence_ci(rear))]
     for s in _SIDES:
         a, a_ci = _side_entry(side, "step_time_s", s)
         b, b_ci = _side_entry(rear, "step_time_s", s)
@@ -130,3 +130,9 @@ def combine_views(side: Mapping[str, Any], rear: Mapping[str, Any]) -> dict[str,
         "not_measurable": {k: v for k, v in missing.items() if k not in metrics},
         "warnings": warnings,
     }
+
+
+def _cadence_ci(summary: Mapping[str, Any]) -> Any:
+    """A summary's cadence interval (``summary.json`` ``cadence.ci95``), or None."""
+    cad = summary.get("cadence")
+    return cad.get("ci95") if isinstance(cad, Mapping) else None
