@@ -62,8 +62,9 @@ from gaitvision.measure.uncertainty import (  # noqa: E402
 MODEL_PATH = ROOT / "gaitvision" / "measure" / "data" / "error_model.json"
 DOC_PATH = ROOT / "docs" / "uncertainty.md"
 SHARES = (0.25, 0.5, 0.75, 1.0)
-MIN_GROUP = 6       # cases for a group's own term (else its coarser group's)
-MIN_BIAS_CASES = 4  # cases before a bias is believed
+MIN_GROUP = 10      # cases for a group's own term (else its coarser group's)
+MIN_BIAS_CASES = 8  # cases before a bias is believed
+BIAS_SIGN_SHARE = 0.75  # and this share of them must err the same way
 COVER = 0.95
 
 
@@ -208,12 +209,31 @@ def _quantile(xs: list[float], q: float) -> float:
 
 
 def _bias(errs: list[float]) -> float:
+    """The group's median error where it is stable: enough cases, beyond twice its SE, mostly one sign."""
     if len(errs) < MIN_BIAS_CASES:
         return 0.0
     med = float(np.median(errs))
     mad = 1.4826 * float(np.median(np.abs(np.asarray(errs) - med)))
     se = 1.2533 * mad / math.sqrt(len(errs))
-    return med if abs(med) > 2 * se else 0.0
+    same_sign = float(np.mean(np.sign(errs) == np.sign(med)))
+    return med if abs(med) > 2 * se and same_sign >= BIAS_SIGN_SHARE else 0.0
+
+
+def _cover_sd(need: list[float]) -> float:
+    """The SD that covers a group's cases, small-sample safe.
+
+    The larger of the quantile of the SDs the cases need (:data:`COVER`) and
+    their root-mean-square inflated by Student's t for the group's size (a
+    few cases under-state the spread of the next clip's error).
+    """
+    from scipy.stats import t as student_t
+
+    if not need:
+        return 0.0
+    n = len(need)
+    rms = math.sqrt(float(np.mean(np.square(need)))) * Z95
+    inflated = rms * float(student_t.ppf(0.975, max(1, n - 1))) / Z95 / Z95
+    return max(_quantile(need, COVER), inflated)
 
 
 #: Cases with an estimated yaw and roll within these (deg) fit the base SD;
@@ -233,12 +253,12 @@ def _term(cases: list[Case], share: float, group: str) -> ErrorTerm:
     need = [_needed_sd(c.err - bias, math.hypot(c.between, c.timing(share))) for c in cases]
     square = [n for n, c in zip(need, cases, strict=True)
               if abs(c.est_yaw) <= SQUARE_YAW and abs(c.est_roll) <= SQUARE_ROLL]
-    base = _quantile(square, COVER) if len(square) >= MIN_GROUP else _quantile(need, COVER)
+    base = _cover_sd(square) if len(square) >= MIN_GROUP else _cover_sd(need)
     turned = [(n, c) for n, c in zip(need, cases, strict=True) if n > base]
     yaw_slope = _slope([n for n, _ in turned], [c.est_yaw for _, c in turned], base)
     step_need = [_needed_sd(v - c.truth - bias, tw) for c in cases for v, tw in c.steps]
     return ErrorTerm(bias=round(bias, 4), sigma=round(base, 4),
-                     step_sigma=round(_quantile(step_need, COVER), 4) if step_need else 0.0,
+                     step_sigma=round(_cover_sd(step_need), 4) if step_need else 0.0,
                      yaw_slope=round(yaw_slope, 4), n=len(cases), group=group)
 
 
