@@ -84,12 +84,12 @@ def analyze(clip: Path, out: Path, *extra: str) -> tuple[subprocess.CompletedPro
 
 def seed_retimed(first_out: Path, clip: Path, out: Path) -> None:
     """``out/track.npz`` for ``clip``: ``first_out``'s landmarks (same frames) on ``clip``'s timestamps."""
-    track, _ = load_track(first_out / "track.npz")
+    track, info = load_track(first_out / "track.npz")
     times = np.array([f.time_s for f in iter_frames(clip)])
     assert times.size == track.n_frames  # the same frames, only re-timed
     out.mkdir(parents=True, exist_ok=True)
     save_track(out / "track.npz", track.replace(time_s=times), source_fingerprint=file_fingerprint(clip),
-               model_name=MODEL_NAME, model_version=model_version())
+               model_name=MODEL_NAME, model_version=model_version(), pose_options=info.get("pose_options", ""))
 
 
 def assert_refused_or_warned(proc, summary, capture_fps: float) -> str:
