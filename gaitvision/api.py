@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gaitvision.config import AnalysisConfig, RenderConfig
+from gaitvision.config import AnalysisConfig, RenderConfig, check_roi
 from gaitvision.errors import ConfigError, GaitvisionError, OutputError
 
 if TYPE_CHECKING:
@@ -66,6 +66,10 @@ class Options:
         None: one per core).
     no_knee_outline
         Rear/front views: the pose model's knee point instead of the leg outline.
+    roi
+        The runner's region ``(x, y, w, h)`` in pixels of the upright frame: the
+        pose model sees only this crop (e.g. to keep a second person out);
+        None: the whole frame.
     blur_faces
         Blur the runner's face in every image written.
     overwrite
@@ -84,6 +88,7 @@ class Options:
     threads: int | None = None
     workers: int | None = 1
     no_knee_outline: bool = False
+    roi: tuple[int, int, int, int] | None = None
     blur_faces: bool = False
     overwrite: bool = False
     patient_name: str | None = None
@@ -95,6 +100,8 @@ class Options:
             raise ConfigError(f"capture_fps must be a number > 0, but got {self.capture_fps!r}.")
         if not 0 < self.slow_motion < float("inf"):
             raise ConfigError(f"slow_motion must be a number > 0, but got {self.slow_motion!r}.")
+        if self.roi is not None:  # a list from JSON and a tuple compare the same afterwards
+            object.__setattr__(self, "roi", check_roi(self.roi))
         self.config()  # every other value is checked where it is used
 
     @classmethod
@@ -125,7 +132,8 @@ class Options:
                               blur_faces=self.blur_faces, slow_motion=max(1.0, self.slow_motion))
         return AnalysisConfig(view=self.view, use_cache=not self.no_cache, render=render,
                               capture_fps=self.capture_fps, workers=self.workers or None,
-                              pose_threads=self.threads, knee_outline=not self.no_knee_outline)
+                              pose_threads=self.threads, knee_outline=not self.no_knee_outline,
+                              roi=self.roi)
 
     def session(self) -> dict[str, str] | None:
         """The report-header fields given (``summary.json`` ``session``), or None."""

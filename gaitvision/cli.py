@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 _VIEWS = ("auto", "side-left", "side-right", "rear", "front")
 #: the analysis options ``gaitvision batch`` takes (:class:`gaitvision.api.Options` names)
 BATCH_OPTIONS = ("view", "no_video", "no_report", "full_resolution", "capture_fps", "slow_motion", "threads",
-                 "no_knee_outline", "blur_faces")
+                 "no_knee_outline", "roi", "blur_faces")
 
 
 def _positive_float(text: str) -> float:
@@ -32,6 +32,18 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number > 0, but got {text!r}")
     return value
+
+
+def _roi(text: str) -> tuple[int, int, int, int]:
+    from gaitvision.config import check_roi
+
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"expected X,Y,W,H (four integers), but got {text!r}")
+    try:
+        return check_roi(parts)  # type: ignore[arg-type]  # converts and checks each
+    except GaitvisionError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _session_options(p: argparse.ArgumentParser) -> None:
@@ -71,6 +83,9 @@ def _measuring_options(a: argparse.ArgumentParser) -> None:
                    help="rear/front views: use the pose model's knee point instead of the middle of "
                    "the leg's outline (faster, about half the pose time on 1080p clips, but knee "
                    "collapse is less accurate; see docs/accuracy.md)")
+    a.add_argument("--roi", type=_roi, default=None, metavar="X,Y,W,H",
+                   help="the runner's region in pixels of the upright picture: the pose model sees only "
+                   "this crop, e.g. to keep another person in the picture out (default: the whole picture)")
     a.add_argument("--blur-faces", action="store_true",
                    help="blur the runner's face in every image written (video, stills, report)")
 
@@ -216,32 +231,9 @@ def _progress_bar(quiet: bool) -> tuple[Any, Any]:
 
 
 def _print_result(summary: dict[str, Any], out_dir: Path) -> None:
-    lines = [
-        f"view: {summary['view']}   steps used: left {summary['steps_used']['left']}, "
-        f"right {summary['steps_used']['right']}   cadence: "
-        + (f"{summary['cadence_spm']:.1f} steps/min" if summary["cadence_spm"] else "not measurable"),
-        f"{'metric':34s} {'left':>16s} {'right':>16s}",
-    ]
-    for key, m in summary["metrics"].items():
-        if key == "foot_strike_pattern":
-            cells = [m.get(s, {}).get("pattern", "-") for s in ("left", "right")]
-        else:
-            fmt = ".3f" if m.get("unit") in ("s", "fraction of stride") else ".1f"
-            cells = [
-                f"{m[s]['median']:{fmt}} (n={m[s]['n']}{', low' if m[s]['confidence'] == 'low' else ''})"
-                if isinstance(m.get(s), dict) and "median" in m[s] else "-"
-                for s in ("left", "right")
-            ]
-        lines.append(f"{key:34s} {cells[0]:>16s} {cells[1]:>16s}")
-    by_reason: dict[str, list[str]] = {}
-    for key, why in summary["not_measurable"].items():
-        by_reason.setdefault(str(why), []).append(key)
-    for why, keys in by_reason.items():
-        lines.append(f"not measurable ({why}): {', '.join(keys)}")
-    for w in summary["warnings"]:
-        lines.append(f"note: {w}")
-    lines.append(f"outputs: {out_dir}")
-    print("\n".join(lines))
+    from gaitvision.report.text import result_lines
+
+    print("\n".join(result_lines(summary, str(out_dir))))
 
 
 def _analyze(args: argparse.Namespace) -> int:
