@@ -556,6 +556,25 @@ def write_cases(a: argparse.Namespace, *, quiet: bool) -> None:
         if not quiet:
             print(f"wrote {p}: {doc['n_clips']} clips, {doc['n_rendered']} rendered, "
                   f"{doc['n_analysed']} analysed, {doc['n_failed']} failed")
+    if not quiet:
+        print_progress(cases)
+
+
+def print_progress(cases: list[dict[str, Any]]) -> None:
+    """Per view class, fps and split: clips, rendered, analysed, failed, and the median render/analysis time."""
+    groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for c in cases:
+        o = c["conditions"].get("grid_options", {})
+        groups.setdefault((view_class(o["view"]), int(o.get("fps", 60)), c["split"]), []).append(c)
+    print("view  fps  split     clips rendered analysed failed  render s  analysis s (medians)")
+    for k in sorted(groups):
+        g = groups[k]
+        rs = sorted(c["render"]["seconds"] for c in g if c["render"]["seconds"])
+        an = sorted(c["analysis"]["seconds"] for c in g if c["analysis"]["seconds"])
+        print(f"{k[0]:5s} {k[1]:3d}  {k[2]:8s} {len(g):5d} {sum(c['rendered'] for c in g):8d} "
+              f"{sum(c['analysis']['status'] == 'ok' for c in g):8d} "
+              f"{sum(c['analysis']['status'] == 'failed' for c in g):6d} "
+              f"{rs[len(rs) // 2] if rs else '-':>9} {an[len(an) // 2] if an else '-':>11}")
 
 
 # ----------------------------------------------------------------------------- stages
