@@ -308,7 +308,7 @@ ROOM_HALF_SIZE = 4.0
 
 
 def room_half_size(clip: dict[str, Any]) -> float:
-    """The room for a clip: synth's default, or 2 m beyond the camera when the camera would be at its wall.
+    """The room for a clip: synth's default, or 2 m beyond the camera when the camera would be behind its wall.
 
     The camera sits ``distance`` from the runner, turned by ``yaw`` about it; the walls are
     axis-aligned, so the camera's largest coordinate is ``distance * max(|cos yaw|, |sin yaw|)``.
@@ -316,7 +316,7 @@ def room_half_size(clip: dict[str, Any]) -> float:
     d = float(clip["opts"].get("distance", DEFAULTS["distance"]))
     yaw = math.radians(float(clip["opts"].get("yaw", 0.0)))
     reach = d * max(abs(math.cos(yaw)), abs(math.sin(yaw)))
-    return ROOM_HALF_SIZE if reach < ROOM_HALF_SIZE - 0.1 else round(d + 2.0, 2)
+    return ROOM_HALF_SIZE if reach <= ROOM_HALF_SIZE else round(d + 2.0, 2)
 
 
 def _base_spec(cache: Path, supersample: int, room: float = ROOM_HALF_SIZE) -> Path:
