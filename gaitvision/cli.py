@@ -97,9 +97,13 @@ def _add_analyze_parser(sub: _Subparsers) -> None:
         description="Analyse one treadmill clip. Writes track.npz (landmarks), annotated.mp4, "
         "steps.csv (one row per step) and summary.json (per-side medians) into --out.",
     )
-    a.add_argument("clip", type=Path, help="the video file (mp4/mov, any phone)")
+    a.add_argument("clip", type=Path, nargs="+",
+                   help="the video file (mp4/mov, any phone); several clips of one visit (a side and a rear "
+                   "clip) are each analysed into OUT/CLIP_NAME and combined into OUT/visit.json and "
+                   "OUT/visit.html")
     a.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: ./gaitvision-out/CLIP_NAME)")
+                   help="output folder (default: ./gaitvision-out/CLIP_NAME, or ./gaitvision-out/visit for "
+                   "several clips)")
     _measuring_options(a)
     a.add_argument("--no-cache", action="store_true",
                    help="run the pose model again even if --out holds the track of this clip")
@@ -243,12 +247,61 @@ def _analyze(args: argparse.Namespace) -> int:
 
     # the command's options are the API's, by the same names
     options = {f.name: getattr(args, f.name) for f in fields(Options)}
+    clips: list[Path] = list(args.clip)
+    if len(clips) > 1:
+        return _analyze_visit(clips, args, options)
     update, close = _progress_bar(args.quiet)
     try:
-        result = analyze(args.clip, args.out, progress=update, **options)
+        result = analyze(clips[0], args.out, progress=update, **options)
     finally:
         close()
     _print_result(result.summary, result.out_dir)
+    return 0
+
+
+def _visit_folders(clips: list[Path], out: Path) -> list[Path]:
+    """One output folder per clip, named from the clip (numbered when two clips share a name)."""
+    names: list[str] = []
+    for c in clips:
+        name, k = c.stem, 2
+        while name in names:
+            name, k = f"{c.stem}_{k}", k + 1
+        names.append(name)
+    return [out / n for n in names]
+
+
+def _analyze_visit(clips: list[Path], args: argparse.Namespace, options: dict[str, Any]) -> int:
+    """Several clips of one visit: each analysed, then one side and one rear/front clip combined."""
+    from gaitvision.api import analyze
+    from gaitvision.combine import combine_views
+    from gaitvision.io._atomic import write_json, write_text
+    from gaitvision.report.html import render_visit_page
+
+    out = args.out or Path("gaitvision-out") / "visit"
+    results = []
+    for clip, folder in zip(clips, _visit_folders(clips, out), strict=True):
+        update, close = _progress_bar(args.quiet)
+        try:
+            results.append(analyze(clip, folder, progress=update, **options))
+        finally:
+            close()
+        _print_result(results[-1].summary, results[-1].out_dir)
+    side = [r for r in results if str(r.summary.get("view", "")).startswith("side")]
+    frontal = [r for r in results if not str(r.summary.get("view", "")).startswith("side")]
+    if len(side) != 1 or len(frontal) != 1:
+        print(f"No combined result: it needs one side clip and one rear or front clip (got {len(side)} side, "
+              f"{len(frontal)} rear/front); each clip's own results are in {out}.")
+        return 0
+    combined = combine_views(side[0].summary, frontal[0].summary)
+    combined["clips"] = {"side": str(side[0].out_dir), "rear": str(frontal[0].out_dir)}
+    write_json(out / "visit.json", combined)
+    links = [(r.summary["view"], f"{r.out_dir.name}/report.html") for r in (side[0], frontal[0])]
+    write_text(out / "visit.html", render_visit_page(combined, links))
+    for c in combined["checks"]:
+        if c["warning"]:
+            print(f"note: {c['warning']}")
+    print(f"one visit: {out / 'visit.html'} (sagittal from {side[0].out_dir.name}, frontal from "
+          f"{frontal[0].out_dir.name})")
     return 0
 
 

@@ -490,3 +490,41 @@ def render_report(
         + "\n".join(p for p in parts if p)
         + "</main></body></html>\n"
     )
+
+
+def render_visit_page(combined: Mapping[str, Any], clips: Sequence[tuple[str, str]]) -> str:
+    """One page for one visit filmed from the side and from behind (``gaitvision analyze SIDE REAR``).
+
+    ``combined`` is :func:`gaitvision.combine.combine_views`'s result (each
+    metric from the clip that measures it, the cross-checks of cadence and
+    step time); ``clips`` are ``(view, relative path of the clip's own
+    report.html)``. The findings and the table are the single-clip report's,
+    on the combined metrics.
+    """
+    summary: dict[str, Any] = {"cadence_spm": combined.get("cadence_spm"),
+                               "metrics": dict(combined.get("metrics") or {}),
+                               "not_measurable": dict(combined.get("not_measurable") or {})}
+    checks = "".join(
+        f"<li>{esc(c['name'])}: side {esc(c.get('side'))}, rear {esc(c.get('rear'))} — "
+        + ("agree" if c.get("agree") else ("disagree" if c.get("agree") is False else "not compared"))
+        + f" ({esc(c.get('basis'))})</li>" for c in combined.get("checks") or [])
+    warnings = "".join(f"<li>{esc(w)}</li>" for w in combined.get("warnings") or [])
+    links = "".join(f'<li>{esc(view)} clip: <a href="{esc(href)}">its own report</a></li>' for view, href in clips)
+    parts = [
+        "<header><h1>Running form report – one visit, two views</h1>"
+        f"<p class=meta>Sagittal measures from the side clip, frontal ones from the rear clip.</p>"
+        f"<ul>{links}</ul></header>",
+        _summary_section(summary),
+        _numbers_section(summary),
+        f'<section id="checks"><h2>The two clips checked against each other</h2><ul>{checks}</ul></section>',
+        f'<section id="quality"><h2>Notes on the recordings</h2><ul>{warnings}</ul></section>' if warnings else "",
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>Running form report – one visit</title><style>{CSS}</style></head><body><main>"
+        + "\n".join(p for p in parts if p)
+        + "</main></body></html>\n"
+    )
