@@ -23,7 +23,9 @@ class Step:
     percentile |error| in frames that the bench measured for this view, foot,
     frame rate and source (:func:`gaitvision.events.timing.expected_error_frames`);
     NaN / None where not estimated (an event set by hand) and ``to_error_frames``
-    None where there is no toe-off.
+    None where there is no toe-off. ``untimed`` says why an event of this
+    step is not to be used (its kind cannot be timed on the bench:
+    :func:`gaitvision.events.timing.event_too_uncertain`); empty otherwise.
     """
 
     side: Side
@@ -37,6 +39,7 @@ class Step:
     to_source: str = ""
     ic_error_frames: float = float("nan")
     to_error_frames: float | None = None
+    untimed: str = ""
 
 
 @dataclass(frozen=True)

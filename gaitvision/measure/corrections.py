@@ -9,8 +9,9 @@ without it. Each correction round-trips through :meth:`to_dict` /
   summary (``excluded_reason`` reads ``excluded by PT: REASON``), or use a
   step the automatic checks excluded.
 - :class:`MoveEvent`: put a step's initial contact or toe-off at another
-  frame (its time becomes that frame's time; its source becomes ``manual``
-  and its expected timing error is no longer the detector's: NaN / None).
+  frame (its time becomes that frame's time; its source becomes ``manual``,
+  its expected timing error is no longer the detector's (NaN / None) and a
+  reason that the detector could not time it no longer applies).
 - :class:`MoveLandmark`: put one landmark at another pixel position at one
   frame of the angle track (after filtering, so the value read at that
   frame uses exactly the dragged point).
@@ -202,15 +203,21 @@ def apply_event_moves(
                 raise CorrectionError(f"Step {c.step}'s contact must come before its toe-off (frame "
                                       f"{st.to_frame}), but got frame {c.frame}.")
             st = dataclasses.replace(st, ic_frame=c.frame, ic_time_s=float(time_s[c.frame]), ic_source="manual",
-                                     ic_error_frames=float("nan"))
+                                     ic_error_frames=float("nan"),
+                                     untimed=_untimed_without(st.untimed, "initial contact"))
         else:
             if c.frame <= st.ic_frame:
                 raise CorrectionError(f"Step {c.step}'s toe-off must come after its contact (frame "
                                       f"{st.ic_frame}), but got frame {c.frame}.")
             st = dataclasses.replace(st, to_frame=c.frame, to_time_s=float(time_s[c.frame]), to_source="manual",
-                                     to_error_frames=None)
+                                     to_error_frames=None, untimed=_untimed_without(st.untimed, "toe-off"))
         out[c.step - 1] = st
     return tuple(out)
+
+
+def _untimed_without(untimed: str, event: str) -> str:
+    """A step's ``untimed`` reasons without the one about ``event`` (a PT placed that event)."""
+    return "; ".join(p for p in untimed.split("; ") if p and not p.startswith(event))
 
 
 def apply_inclusions(table: StepTable, corrections: Iterable[Correction]) -> StepTable:

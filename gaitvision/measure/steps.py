@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from gaitvision.events import GaitEvents, Step
-from gaitvision.events.timing import MAX_EVENT_ERROR_FRAMES, MAX_EVENT_ERROR_S, event_too_uncertain
 from gaitvision.measure.metrics.foot import classify_strike, foot_angle_raw_deg
 from gaitvision.measure.metrics.frontal import hip_adduction_deg
 from gaitvision.measure.metrics.knee import knee_flexion_deg, knee_fppa_deg
@@ -256,26 +255,16 @@ def _interpolated_fraction(track: LandmarkTrack, step: Step) -> float:
     return float(stance.any(axis=1).mean())
 
 
-def _timing_reasons(step: Step, fps: float) -> list[str]:
-    """Why a step's events are too uncertain in time to be used (gaitvision.events.timing)."""
-    out = []
-    for name, err in (("initial contact", step.ic_error_frames), ("toe-off", step.to_error_frames)):
-        if event_too_uncertain(err, fps):
-            assert err is not None
-            out.append(f"{name} expected timing error {err:.1f} frames ({1000 * err / fps:.0f} ms; "
-                       f"limit {MAX_EVENT_ERROR_FRAMES:g} frames or {1000 * MAX_EVENT_ERROR_S:.0f} ms)")
-    return out
-
-
-def _fps(time_s: FloatArray) -> float:
-    return 1.0 / float(np.median(np.diff(time_s))) if time_s.size > 1 else float("nan")
+def _timing_reasons(step: Step) -> list[str]:
+    """Why a step's events cannot be used in time (set by the events stage, gaitvision.events.timing)."""
+    return [step.untimed] if step.untimed else []
 
 
 def _step_flags(ctx: StepContext, track: LandmarkTrack, values: dict[str, float | None],
                 near: str | None) -> tuple[list[str], list[str]]:
     """Why a step is excluded, and why it is low confidence."""
     st, low = ctx.step, []
-    reasons = _timing_reasons(st, _fps(ctx.signals.time_s))
+    reasons = _timing_reasons(st)
     if not ctx.has_to:
         reasons.append("no toe-off found")
     else:

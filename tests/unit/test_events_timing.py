@@ -1,10 +1,10 @@
 """Per-event expected timing errors: the calibration table's lookup, its fallbacks, and the step table's
 rule that drops an event expected to be off by more than 3 frames."""
 
+import dataclasses
 import math
 
 import numpy as np
-import pytest
 from fixtures.synthetic import make_side_track
 
 from gaitvision.events import Step, detect_events
@@ -46,11 +46,14 @@ def test_lookup_exact_then_every_source_then_other_rates():
     assert math.isnan(expected_error_frames("rear", "either", 60, "ic", "ballistic-blend", table=t))
 
 
-def test_dropping_rule_in_frames_and_ms():
+def test_dropping_rule_in_frames_ms_and_typical_error():
     assert not event_too_uncertain(3.0, 60.0) and event_too_uncertain(3.5, 60.0)
     assert not event_too_uncertain(6.0, 240.0)  # 25 ms: better timed than a good 60 fps event
     assert event_too_uncertain(13.0, 240.0)  # 54 ms
     assert not event_too_uncertain(None, 60.0) and not event_too_uncertain(float("nan"), 60.0)
+    # a kind whose typical event is well timed is used despite its tail; one typically off is not
+    assert not event_too_uncertain(3.5, 60.0, typical_frames=0.0)
+    assert event_too_uncertain(3.5, 60.0, typical_frames=1.5)
 
 
 def test_bundled_table_names_its_provenance_and_known_sources():
@@ -92,19 +95,18 @@ def test_no_toe_off_has_no_toe_off_error():
     assert s.ic_error_frames == 1.0 and s.to_error_frames is None
 
 
-@pytest.mark.parametrize("fps", [60.0])
-def test_step_table_drops_an_uncertain_event_with_the_reason(fps):
+def test_an_untimeable_kind_of_event_is_marked_and_the_step_excluded_with_the_reason():
     from gaitvision.measure.steps import _timing_reasons
 
-    ok = Step("left", 10, 25, 18, ic_error_frames=1.0, to_error_frames=3.0)
-    bad_to = Step("right", 10, 25, 18, ic_error_frames=1.0, to_error_frames=3.7)
-    bad_ic = Step("right", 10, 25, 18, ic_error_frames=4.2, to_error_frames=None)
-    assert _timing_reasons(ok, fps) == []
-    (why,) = _timing_reasons(bad_to, fps)
-    assert why.startswith("toe-off expected timing error 3.7 frames (62 ms")
-    (why,) = _timing_reasons(bad_ic, fps)
-    assert why.startswith("initial contact expected timing error 4.2 frames")
-    assert np.isfinite(fps)
+    ev = GaitEvents((Step("left", 10, 25, 18, ic_source="zeni", to_source="toe-lift"),), 0.7, "test")
+    t = _table(side__near__60__ic__zeni=(20, 1.0), side__near__60__to__x=(20, 1.0))
+    t["cells"]["side|near|60|to|*"] = {"n": 20, "median": 2.0, "p95": 3.7}
+    s = with_expected_errors(ev, view="side-left", near_side="left", fps=60.0, table=t).steps[0]
+    assert s.to_error_frames == 3.7
+    assert s.untimed.startswith("toe-off not timed reliably in this view and frame rate (bench: 2.0 frames median, "
+                                "3.7 frames / 62 ms")
+    assert _timing_reasons(s) == [s.untimed]
+    assert _timing_reasons(Step("left", 10, 25, 18)) == []
 
 
 def test_a_moved_event_is_manual_and_loses_the_detectors_error():
@@ -113,9 +115,12 @@ def test_a_moved_event_is_manual_and_loses_the_detectors_error():
     t = np.arange(100) / 60.0
     st = Step("right", 10, 25, 18, ic_source="contact", to_source="far-swing", ic_error_frames=1.0,
               to_error_frames=2.5)
+    st = dataclasses.replace(st, untimed="initial contact not timed; toe-off not timed")
     (to_moved,) = apply_event_moves([st], [MoveEvent(1, "to", 28)], t)
+    assert to_moved.untimed == "initial contact not timed"
     assert (to_moved.to_frame, to_moved.to_source, to_moved.to_error_frames) == (28, "manual", None)
     assert (to_moved.ic_source, to_moved.ic_error_frames) == ("contact", 1.0)
     (ic_moved,) = apply_event_moves([st], [MoveEvent(1, "ic", 12)], t)
     assert ic_moved.ic_source == "manual" and math.isnan(ic_moved.ic_error_frames)
+    assert ic_moved.untimed == "toe-off not timed"
     assert (ic_moved.to_source, ic_moved.to_error_frames) == ("far-swing", 2.5)
