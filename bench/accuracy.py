@@ -313,7 +313,18 @@ def write_report(results: dict[str, dict[str, Any]], path: Path, started: float)
          *_metrics_table(results, keys),
          *_grid_summary(results, keys), *_placement_table(results), *_conditions_table(results)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(L) + "\n", encoding="utf-8")
+    kept = _events_section(path)
+    path.write_text("\n".join(L) + "\n" + (f"\n{kept}\n" if kept else ""), encoding="utf-8")
+
+
+def _events_section(path: Path) -> str:
+    """The section ``bench/events.py --docs`` wrote into ``path`` (kept when this report is rewritten)."""
+    from bench.events import DOC_BEGIN, DOC_END
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if DOC_BEGIN not in text or DOC_END not in text:
+        return ""
+    return DOC_BEGIN + text.split(DOC_BEGIN, 1)[1].split(DOC_END, 1)[0] + DOC_END
 
 
 def _report_header(started: float) -> list[str]:

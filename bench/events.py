@@ -523,7 +523,8 @@ def _with_calib(a: argparse.Namespace, results: dict[str, dict[str, Any]]) -> di
 def _calibrate(a: argparse.Namespace, results: dict[str, dict[str, Any]], validate: dict[str, dict[str, Any]]
                ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Write the timing-error table from ``results`` and re-measure both sets with it."""
-    write_calibration(results, ROOT / "gaitvision" / "events" / "timing_error.json", list(results))
+    write_calibration(results, ROOT / "gaitvision" / "events" / "timing_error.json",
+                      [n for n, r in results.items() if r.get("events", {}).get("records")])
     print(f"timing-error table written from {len(results)} clips; re-measuring with it")
     results = {n: _safe_rescore(*_where(n, a)) for n in results}
     validate = {n: _safe_rescore(*_where(n, a)) for n in validate}
