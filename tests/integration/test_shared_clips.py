@@ -184,7 +184,8 @@ def test_side_rfs_accuracy_against_truth(analyzed):
         assert len(err) >= 9 and np.median(err) <= 1.0, (key, err)
     # the far foot's contacts are found too (its toe-off is the weak point)
     assert np.median(_event_errors_frames(res, truth, "right", "ic_time_s")) <= 1.0
-    assert s["contact_time_s"]["right"]["confidence"] == "low"
+    # the far foot's contact time is never a firm value: low, or not measurable when its interval is too wide
+    assert s["contact_time_s"]["right"]["confidence"] in ("low", "none")
     # overstride measures: the truth's 2D values at the contact frame
     left_steps = [st for st in truth["steps"] if st["side"] == "L"]
     ratio = np.median([st["sagittal_2d"]["overstride_leg_ratio"]["at_frame"] for st in left_steps])
