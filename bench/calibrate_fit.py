@@ -177,18 +177,38 @@ def _step_timing(rec: Any, key: str) -> float:
     return (ci[1] - ci[0]) / 2 if ci else 0.0
 
 
-def load_cases(cases_file: Path) -> list[Case]:
+def balanced_split(clips: list[dict[str, Any]]) -> dict[str, str]:
+    """Fit/validate per clip, alternating within each view class, frame rate and body (by name).
+
+    The grid's own split pairs clips that differ in body, so it puts one body
+    mostly in one half; then the validation measures a new body rather than
+    new clips. This split gives both halves both bodies.
+    """
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for c in clips:
+        cond = c.get("conditions") or {}
+        fps = str(round(float(cond.get("fps") or 0)))
+        groups[(str(cond.get("view_class", "")), fps, str(cond.get("sex", "")))].append(c["name"])
+    out = {}
+    for names in groups.values():
+        for i, n in enumerate(sorted(names)):
+            out[n] = "fit" if i % 2 == 0 else "validate"
+    return out
+
+
+def load_cases(cases_file: Path, *, resplit: bool = False) -> list[Case]:
     """All cases of the clips listed in ``cases.json`` (bench/calibrate.py ``cases``)."""
     listing = json.loads(cases_file.read_text())
     clips = listing["clips"] if isinstance(listing, dict) and "clips" in listing else listing
+    splits = balanced_split(clips) if resplit else {c["name"]: c.get("split", "fit") for c in clips}
     out: list[Case] = []
     for c in clips:
         out_dir = Path(c.get("analysis_dir") or c.get("out_dir") or "")
         truth_path = Path(c.get("truth_path") or c.get("truth") or "")
         if not (out_dir / "track.npz").exists() or not truth_path.exists():
             continue
-        got = cases_of_clip(c["name"], c.get("split", "fit"), out_dir, json.loads(truth_path.read_text()))
-        print(f"{c['name']:40s} {c.get('split', '?'):9s} {len(got)} cases", flush=True)
+        got = cases_of_clip(c["name"], splits[c["name"]], out_dir, json.loads(truth_path.read_text()))
+        print(f"{c['name']:40s} {splits[c['name']]:9s} {len(got)} cases", flush=True)
         out += got
     return out
 
@@ -401,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=Path, default=Path("/work/calib/cases.json"))
     ap.add_argument("--dump", type=Path, help="also write every case as JSON here")
     ap.add_argument("--no-write", action="store_true", help="print the validation only")
+    ap.add_argument("--grid-split", action="store_true",
+                    help="use the grid's own fit/validate split (default: balanced_split, both bodies in both)")
     a = ap.parse_args(argv)
-    cases = load_cases(a.cases)
+    cases = load_cases(a.cases, resplit=not a.grid_split)
     fit_cases = [c for c in cases if c.split == "fit"]
     val_cases = [c for c in cases if c.split != "fit"]
     clips = sorted({c.clip for c in fit_cases})
