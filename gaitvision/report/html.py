@@ -161,17 +161,17 @@ def _value_cell(key: str, s: Mapping[str, Any] | None, unit: str) -> str:
     if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(v, (int, float)) for v in ci):
         lo = format_value(float(ci[0]), key, unit=unit, with_unit=False)
         hi = format_value(float(ci[1]), key, unit=unit, with_unit=False)
-        ci_text = f"95 % interval {lo} to {hi}"
+        ci_text = f"{lo} to {hi}"
     iqr = format_value(s.get("iqr"), key, unit=unit, with_unit=False)
     if conf == "none":  # the interval is too wide to say anything: not measurable from this recording
         why = s.get("confidence_reason") or "interval too wide"
-        return (f'<td class="num notm">not measurable<br><small>{esc(ci_text)}</small>'
-                f'<span class=detail><br><small>{esc(why)}</small></span></td>')
+        return (f'<td class="num notm">not measurable<span class=detail><br><small>95 % interval '
+                f'{esc(ci_text)}</small><br><small>{esc(why)}</small></span></td>')
     low = conf != "high"
     val = format_value(s["median"], key, unit=unit)
     body = (f'<span class="{"low-value" if low else ""}">{"≈ " if low else ""}{esc(val)}</span>'
-            + (f"<br><small>{esc(ci_text)}</small>" if ci_text else "")
-            + f' <br><small>IQR {esc(iqr)} · n={esc(s.get("n", ""))}</small>')
+            + (f" <small>({esc(ci_text)})</small>" if ci_text else "")
+            + f'<span class=detail><br><small>IQR {esc(iqr)} · n={esc(s.get("n", ""))}</small></span>')
     if low:
         body += f'<br><span class="tag">{esc(conf)} confidence</span>'
     return f'<td class="num">{body}</td>'
@@ -181,12 +181,12 @@ def _asymmetry_cell(entry: Mapping[str, Any]) -> str:
     """The L/R difference: a percentage only where its interval supports one, else why not."""
     asym, ci = entry.get("asymmetry_pct"), entry.get("asymmetry_ci95")
     if isinstance(asym, (int, float)):
-        rng = (f"<br><small>95 % interval {ci[0]:.0f}–{ci[1]:.0f}%</small>"
+        rng = (f" <small>({ci[0]:.0f}–{ci[1]:.0f}%)</small>"
                if isinstance(ci, (list, tuple)) and len(ci) == 2 else "")
         return f'<td class="num">{esc(f"{asym:.0f}")}%{rng}</td>'
     note = entry.get("asymmetry_note")
-    if isinstance(note, str):
-        return f'<td class="num"><small>{esc(note)}</small></td>'
+    if isinstance(note, str):  # on screen why not; the printed handout keeps a dash
+        return f'<td class="num"><span class="print-only">–</span><small class="detail">{esc(note)}</small></td>'
     return '<td class="num">–</td>'
 
 
@@ -417,9 +417,10 @@ def _stills_section(stills: Sequence[Figure]) -> str:
 
 def _numbers_section(summary: Mapping[str, Any]) -> str:
     return ('<section id="numbers"><h2>The numbers, per side</h2>'
-            "<p class=meta>Median over the steps used, with the spread (IQR: the middle half of "
+            "<p class=meta>Median over the steps used, with its 95 % interval in brackets (where the true "
+            "value lies, given this recording: docs/uncertainty.md), the spread (IQR: the middle half of "
             "the steps) and the number of steps n. ≈ and a dashed underline mark values of low "
-            "confidence (far foot, few steps, or a rough method).</p>"
+            "confidence; a value whose interval is too wide reads “not measurable”.</p>"
             + _metrics_table(summary) + "</section>")
 
 
