@@ -38,6 +38,7 @@ so the same table gives the same intervals.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -220,8 +221,9 @@ class ErrorModel:
 UNCALIBRATED = ErrorModel("uncalibrated", {})
 
 
+@functools.lru_cache(maxsize=1)
 def load_error_model() -> ErrorModel:
-    """The error model shipped in the package (:data:`UNCALIBRATED` if it is missing)."""
+    """The error model shipped in the package (:data:`UNCALIBRATED` if it is missing); read once per process."""
     try:
         text = resources.files("gaitvision.measure").joinpath("data").joinpath(MODEL_FILE).read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
@@ -555,6 +557,7 @@ def apply_intervals(table: StepTable, summary: ClipSummary, steps: Sequence[Step
     A side whose confidence comes out ``none`` stays in the summary (with its
     interval and reason) and is listed in the metric's ``not_measurable``.
     """
+    model = load_error_model() if model is None else model
     table, metrics, parts = with_intervals(table, summary.metrics, steps, signals, conditions, model)
     out: dict[str, MetricSummary] = {}
     for key, ms in metrics.items():
