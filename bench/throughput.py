@@ -29,6 +29,12 @@ own):
 - ``rerender``: a second ``full`` run on the same output folder (cached
   track: no pose model).
 
+``--startup`` measures only how fast the command starts (issue 13, item 4):
+``gaitvision --help`` wall time and the time from starting ``gaitvision
+analyze`` to the first frame handed to MediaPipe, each the median (and max)
+of 5 fresh processes; ``--write`` puts them into the "Start-up" section of
+docs/performance.md, between its bench markers.
+
 and writes a table with wall time, frames per second, wall / clip duration,
 wall / one-core pose pass and peak RSS to --out, then the issue-7 targets
 for the 1080p60 clip, with the machine, commit and load average.
@@ -47,13 +53,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "videos"
 MODES = ("decode", "pose-1core", "pose", "pose-outline", "pose-split", "analyze", "full", "full-1core",
          "rerender")
 HD = "1080p60 (rendered, upscaled, looped)"
+STARTUP_START, STARTUP_END = "<!-- bench/throughput.py startup:start -->", "<!-- bench/throughput.py startup:end -->"
 
 
 def loop_clip(src: Path, dst: Path, times: int) -> Path:
@@ -121,6 +126,8 @@ def _upscaled(src: Path, dst: Path, *, every: int = 1) -> None:
 
 def _interpolated_240fps(src: Path, dst: Path) -> None:
     """``src`` (60 fps) at 240 fps, three frames blended between each pair of neighbours."""
+    import numpy as np
+
     from gaitvision.io.video import VideoWriter, iter_frames
 
     prev = None
@@ -177,15 +184,139 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
+def _first_frame_child(clip: str, out: str) -> None:
+    """``gaitvision analyze CLIP`` in this process until its first frame reaches MediaPipe.
+
+    Prints ``time.time()`` at two moments as JSON, then ends the process:
+    when MediaPipe's pose module has been imported, and when the first frame
+    is handed to ``Pose.process``. An import hook wraps ``Pose.process``
+    right after MediaPipe defines it, so nothing is imported early. Only
+    the standard library is loaded before ``gaitvision.cli``.
+    """
+    import importlib.abc
+    import importlib.util
+
+    stamps: dict[str, float] = {}
+    target = "mediapipe.python.solutions.pose"
+
+    def first_frame(self: object, image: object) -> None:
+        stamps["first_frame_at"] = time.time()
+        stamps["cpu_s"] = time.process_time()  # every thread's CPU time so far: less load-dependent
+        print(json.dumps(stamps), flush=True)
+        os._exit(0)  # nothing after the first frame is measured
+
+    class _Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object, target_module: object = None) -> object:
+            if name != target:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.loader is not None
+            exec_module = spec.loader.exec_module
+
+            def exec_and_wrap(module: object) -> None:
+                exec_module(module)  # type: ignore[arg-type]
+                stamps["mediapipe_at"] = time.time()
+                module.Pose.process = first_frame  # type: ignore[attr-defined]
+
+            spec.loader.exec_module = exec_and_wrap  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, _Hook())
+    from gaitvision.cli import main as cli_main
+
+    cli_main(["analyze", clip, "--out", out, "--no-cache", "--overwrite", "--quiet"])
+    raise SystemExit("gaitvision analyze ended without handing a frame to MediaPipe")
+
+
+def startup(clip: Path, work: Path, runs: int = 5) -> dict[str, list[float]]:
+    """Start-up times over ``runs`` fresh processes each, in seconds.
+
+    ``help``: wall time of ``gaitvision --help`` (the installed command
+    beside this Python, else ``python -m gaitvision``); ``first_frame``:
+    from starting ``gaitvision analyze CLIP`` to its first frame reaching
+    MediaPipe (:func:`_first_frame_child`; includes the interpreter's own
+    start); ``mediapipe``: from the start to MediaPipe's pose module loaded;
+    ``first_frame_cpu``: the CPU time the process had used by its first frame
+    (all threads; it depends less on other work on the machine than wall time).
+    """
+    script = Path(sys.executable).with_name("gaitvision")
+    help_cmd = [str(script), "--help"] if script.exists() else [sys.executable, "-m", "gaitvision", "--help"]
+    times: dict[str, list[float]] = {"help": [], "first_frame": [], "mediapipe": [], "first_frame_cpu": []}
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(help_cmd, check=True, capture_output=True)
+        times["help"].append(time.perf_counter() - t0)
+    for k in range(runs):
+        out = work / f"startup-{k}"
+        t0 = time.time()
+        proc = subprocess.run([sys.executable, __file__, "--first-frame", str(clip), str(out)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"first-frame run failed:\n{proc.stderr[-2000:]}")
+        stamps = json.loads(proc.stdout.strip().splitlines()[-1])
+        times["first_frame"].append(stamps["first_frame_at"] - t0)
+        times["mediapipe"].append(stamps["mediapipe_at"] - t0)
+        times["first_frame_cpu"].append(stamps["cpu_s"])
+    return times
+
+
+def _startup_lines(times: dict[str, list[float]], clip: Path) -> list[str]:
+    """The start-up table for docs/performance.md."""
+    import statistics
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip()
+    what = {"help": "`gaitvision --help`, wall", "mediapipe": "`analyze` start to MediaPipe imported",
+            "first_frame": f"`analyze {clip.name}` start to first frame given to MediaPipe",
+            "first_frame_cpu": "CPU time used by then (all threads)"}
+    limit = {"help": 0.5, "first_frame": 1.5}
+    lines = [f"`python bench/throughput.py --startup` on commit `{commit}`, {time.strftime('%Y-%m-%d %H:%M')}, "
+             f"load average {os.getloadavg()[0]:.1f}, {len(times['help'])} fresh processes each:", "",
+             "| measured | median s | max s | target | met |", "|---|---|---|---|---|"]
+    for key in ("help", "mediapipe", "first_frame", "first_frame_cpu"):
+        v = times[key]
+        med = statistics.median(v)
+        target = f"<= {limit[key]} s" if key in limit else "—"
+        met = ("yes" if med <= limit[key] else "no") if key in limit else "—"
+        lines.append(f"| {what[key]} | {med:.2f} | {max(v):.2f} | {target} | {met} |")
+    return lines
+
+
+def _write_section(doc: Path, lines: list[str]) -> None:
+    """Replace what is between the start-up markers of ``doc``, leaving the rest as it is."""
+    text = doc.read_text(encoding="utf-8")
+    if STARTUP_START not in text or STARTUP_END not in text:
+        raise SystemExit(f"{doc}: no {STARTUP_START} ... {STARTUP_END} markers in its Start-up section")
+    head, rest = text.split(STARTUP_START, 1)
+    tail = rest.split(STARTUP_END, 1)[1]
+    doc.write_text(head + STARTUP_START + "\n" + "\n".join(lines) + "\n" + STARTUP_END + tail, encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "gaitvision-bench")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     ap.add_argument("--long", action="store_true", help="add a 5-minute 1080p clip (full run only)")
     ap.add_argument("--one", nargs=3, metavar=("MODE", "CLIP", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--startup", action="store_true",
+                    help="only the start-up times (--help, first frame to MediaPipe), 5 runs each")
+    ap.add_argument("--startup-clip", type=Path, default=ROOT / "sample_videos" / "side_left_60fps.mp4")
+    ap.add_argument("--write", action="store_true", help="with --startup: put the table into --out's "
+                    "Start-up section (between its markers)")
+    ap.add_argument("--first-frame", nargs=2, metavar=("CLIP", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.first_frame:
+        _first_frame_child(*args.first_frame)
     if args.one:
         print(json.dumps(_one(*args.one)))
+        return
+    if args.startup:
+        args.work.mkdir(parents=True, exist_ok=True)
+        lines = _startup_lines(startup(args.startup_clip, args.work), args.startup_clip)
+        print("\n".join(lines))
+        if args.write:
+            _write_section(args.out, lines)
         return
     args.work.mkdir(parents=True, exist_ok=True)
     clips = _prepare(args.work, long=args.long)

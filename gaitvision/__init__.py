@@ -7,8 +7,10 @@ The Python API (:mod:`gaitvision.api`)::
     result = gaitvision.analyze("clip.mp4", "out/clip")   # what `gaitvision analyze` does
     result = gaitvision.load("out/clip")                  # a finished folder, no pose model
 
-``analyze``, ``load``, ``Result`` and ``Options`` are imported on first use,
-so ``import gaitvision`` stays cheap (no pose model, no SciPy).
+``analyze``, ``load``, ``Result``, ``Options`` and ``LandmarkTrack`` are
+imported on first use, so ``import gaitvision`` stays cheap: no pose model,
+no SciPy, not even NumPy (``gaitvision --help`` imports only the standard
+library; tests/unit/test_startup.py checks it).
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from gaitvision.errors import (
     PoseEstimationError,
     VideoReadError,
 )
-from gaitvision.track import LandmarkTrack
 
 if TYPE_CHECKING:
     from gaitvision.api import Options, Result, analyze, load
+    from gaitvision.track import LandmarkTrack
 
 #: names served by :mod:`gaitvision.api`, imported when first asked for
 _API = ("Options", "Result", "analyze", "load")
+#: names served by other modules (they import NumPy), imported when first asked for
+_LAZY = {"LandmarkTrack": "gaitvision.track"}
 
 __all__ = [
     "ConfigError",
@@ -54,13 +58,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``gaitvision.analyze`` and friends, from :mod:`gaitvision.api` on first use."""
+    """``gaitvision.analyze`` and friends (and ``LandmarkTrack``), imported on first use."""
     if name in _API:
         from gaitvision import api
 
         return getattr(api, name)
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'gaitvision' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(_API) | set(_LAZY))

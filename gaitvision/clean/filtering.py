@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import butter, sosfiltfilt
 
 from gaitvision.errors import ConfigError
 from gaitvision.track import LandmarkTrack
@@ -78,6 +77,8 @@ def _butter_sos(order: int, wn: float) -> NDArray[np.float64]:
     ``butter`` ~9 ms a call). Callers get a copy (scipy's filters need a
     writable array, and the cache must not change).
     """
+    from scipy.signal import butter  # SciPy only when measuring: a fast start (test_startup.py)
+
     return np.asarray(butter(order, wn, btype="low", output="sos"), dtype=np.float64)
 
 
@@ -100,6 +101,8 @@ def lowpass_signal(
     on a 30 fps clip then filters very little, which is intended: the
     frame rate is the limit there).
     """
+    from scipy.signal import sosfiltfilt  # SciPy only when measuring: a fast start (test_startup.py)
+
     if cutoff_hz <= 0:
         raise ConfigError(f"cutoff_hz must be > 0, but got {cutoff_hz}.")
     out = np.array(values, dtype=np.float64, copy=True)

@@ -21,7 +21,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import find_peaks
 
 from gaitvision.errors import InsufficientDataError
 from gaitvision.events.far_foot import far_toe_offs, swing_feature_times
@@ -98,6 +97,8 @@ def stride_period_s(signal: NDArray[np.float64], time_s: NDArray[np.float64]) ->
     hi = min(int(_MAX_STRIDE_S / dt) + 1, ac.size - 1)
     if hi <= lo:
         raise InsufficientDataError("The clip is too short to find a full stride.")
+    from scipy.signal import find_peaks  # SciPy only when measuring: a fast start (test_startup.py)
+
     found, props = find_peaks(ac[lo : hi + 1], height=0.2)
     if found.size == 0:
         raise InsufficientDataError(

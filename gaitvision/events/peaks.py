@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import find_peaks
 
 __all__ = ["peak_time", "peaks"]
 
@@ -13,6 +12,8 @@ def peaks(
     signal: NDArray[np.float64], time_s: NDArray[np.float64], *, min_distance_s: float
 ) -> NDArray[np.intp]:
     """Local maxima at least ``min_distance_s`` apart with a clear prominence."""
+    from scipy.signal import find_peaks  # SciPy only when measuring: a fast start (test_startup.py)
+
     ok = np.isfinite(signal)
     if ok.sum() < 3:
         return np.zeros(0, dtype=np.intp)
