@@ -2,11 +2,11 @@
 
 The command line's ``gaitvision analyze`` is a thin wrapper around
 :func:`analyze`, and its options are :class:`Options`' fields, by the same
-names (``--no-video`` is ``no_video=True``, ``--threads 1`` is ``threads=1``)::
+names (``--video`` is ``video=True``, ``--threads 1`` is ``threads=1``)::
 
     import gaitvision
 
-    result = gaitvision.analyze("patient.mp4", "out/patient", no_video=True, threads=1)
+    result = gaitvision.analyze("patient.mp4", "out/patient", threads=1)
     print(result.view, result.cadence_spm)
     knee = result.metric("knee_flexion_ic_deg")        # summary.json's entry
     print(knee["left"]["median"], knee["right"]["median"])
@@ -38,7 +38,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True, kw_only=True)
 class Options:
-    """The options of ``gaitvision analyze``, named as on the command line (``--no-video`` → ``no_video``).
+    """The options of ``gaitvision analyze``, named as on the command line (``--no-cache`` → ``no_cache``).
 
     Attributes
     ----------
@@ -47,8 +47,13 @@ class Options:
         left), ``"side-right"``, ``"rear"`` or ``"front"``.
     no_cache
         Run the pose model again even if the output folder holds this clip's track.
+    video
+        Also write ``annotated.mp4`` (the clip with the overlay drawn in, to
+        share); the report draws the overlay over the clip itself and never
+        waits for it. ``gaitvision video DIR`` writes it later.
     no_video
-        Skip ``annotated.mp4``.
+        Accepted for compatibility and ignored: no ``annotated.mp4`` is the
+        default (``video=False``).
     no_report
         Skip ``keyframes/``, ``plots/`` and ``report.html``.
     full_resolution
@@ -80,6 +85,7 @@ class Options:
 
     view: str = "auto"
     no_cache: bool = False
+    video: bool = False
     no_video: bool = False
     no_report: bool = False
     full_resolution: bool = False
@@ -127,7 +133,7 @@ class Options:
 
     def config(self) -> AnalysisConfig:
         """The pipeline's :class:`~gaitvision.config.AnalysisConfig` for these options."""
-        render = RenderConfig(video=not self.no_video, report=not self.no_report,
+        render = RenderConfig(video=self.video, report=not self.no_report,
                               max_long_side_px=100000 if self.full_resolution else 1280,
                               blur_faces=self.blur_faces, slow_motion=max(1.0, self.slow_motion))
         return AnalysisConfig(view=self.view, use_cache=not self.no_cache, render=render,
@@ -143,7 +149,7 @@ class Options:
 
 @dataclass(frozen=True)
 class OutputFiles:
-    """The files of an analysis folder (None / empty: not written, e.g. ``no_video``)."""
+    """The files of an analysis folder (None / empty: not written, e.g. ``video`` unless ``video=True``)."""
 
     folder: Path
     summary: Path
@@ -256,7 +262,7 @@ def analyze(
         and ``"render"``, counted in frames).
     **options
         The command line's options by the same names, see :class:`Options`:
-        ``view``, ``no_cache``, ``no_video``, ``no_report``,
+        ``view``, ``no_cache``, ``video``, ``no_video``, ``no_report``,
         ``full_resolution``, ``capture_fps``, ``slow_motion``, ``threads``,
         ``workers``, ``no_knee_outline``, ``blur_faces``, ``overwrite``,
         ``patient_name``, ``note``, ``speed``.

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 _VIEWS = ("auto", "side-left", "side-right", "rear", "front")
 #: the analysis options ``gaitvision batch`` takes (:class:`gaitvision.api.Options` names)
-BATCH_OPTIONS = ("view", "no_video", "no_report", "full_resolution", "capture_fps", "slow_motion", "threads",
+BATCH_OPTIONS = ("view", "video", "no_video", "no_report", "full_resolution", "capture_fps", "slow_motion", "threads",
                  "no_knee_outline", "roi", "blur_faces")
 
 
@@ -35,13 +35,10 @@ def _positive_float(text: str) -> float:
 
 
 def _roi(text: str) -> tuple[int, int, int, int]:
-    from gaitvision.config import check_roi
+    from gaitvision.pose.roi import parse_roi
 
-    parts = text.split(",")
-    if len(parts) != 4:
-        raise argparse.ArgumentTypeError(f"expected X,Y,W,H (four integers), but got {text!r}")
     try:
-        return check_roi(parts)  # type: ignore[arg-type]  # converts and checks each
+        return parse_roi(text)
     except GaitvisionError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 
@@ -63,7 +60,11 @@ def _measuring_options(a: argparse.ArgumentParser) -> None:
     a.add_argument("--view", choices=_VIEWS, default="auto",
                    help="camera view; 'auto' decides from the clip (default), side-left = runner "
                    "faces image left")
-    a.add_argument("--no-video", action="store_true", help="skip the annotated video")
+    a.add_argument("--video", action="store_true",
+                   help="also write annotated.mp4, the clip with the overlay drawn in, to share (the report "
+                   "draws the overlay over the clip itself; 'gaitvision video OUT' writes it later)")
+    a.add_argument("--no-video", action="store_true",
+                   help="accepted for compatibility and ignored: no annotated video is the default")
     a.add_argument("--no-report", action="store_true",
                    help="skip keyframes, plots and report.html (add them later with "
                    "'gaitvision report OUT')")
@@ -94,8 +95,9 @@ def _add_analyze_parser(sub: _Subparsers) -> None:
     a = sub.add_parser(
         "analyze",
         help="analyse one treadmill clip",
-        description="Analyse one treadmill clip. Writes track.npz (landmarks), annotated.mp4, "
-        "steps.csv (one row per step) and summary.json (per-side medians) into --out.",
+        description="Analyse one treadmill clip. Writes track.npz (landmarks), steps.csv (one row per "
+        "step), summary.json (per-side medians) and the report (report.html, keyframes/, plots/) into --out; "
+        "annotated.mp4 with --video.",
     )
     a.add_argument("clip", type=Path, nargs="+",
                    help="the video file (mp4/mov, any phone); several clips of one visit (a side and a rear "
@@ -159,6 +161,26 @@ def _add_report_parser(sub: _Subparsers) -> None:
     r.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
 
 
+def _add_video_parser(sub: _Subparsers) -> None:
+    v = sub.add_parser(
+        "video",
+        help="write annotated.mp4 of a finished analysis (no pose model)",
+        description="Write OUT_DIR/annotated.mp4, the analysed clip with the skeleton and each step's "
+        "values drawn in (H.264, plays anywhere), from the folder's track.npz and summary.json, without "
+        "running the pose model: what `gaitvision analyze --video` writes.",
+    )
+    v.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="folder written by `gaitvision analyze`")
+    v.add_argument("--full-resolution", action="store_true",
+                   help="at the clip's resolution (default: long side <= 1280 px)")
+    v.add_argument("--slow-motion", type=_positive_float, default=1.0, metavar="FACTOR",
+                   help="play it FACTOR times slower; every frame is kept")
+    v.add_argument("--blur-faces", action="store_true",
+                   help="blur the runner's face (always, for an analysis run with --blur-faces)")
+    v.add_argument("--clip", type=Path, default=None, help="the analysed clip, if it has moved")
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
+
+
 def _add_compare_parser(sub: _Subparsers) -> None:
     c = sub.add_parser(
         "compare",
@@ -196,13 +218,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="gaitvision",
         description="Running-form analysis from treadmill video, offline, on the CPU. "
         "Measures cadence, foot strike, knee flexion (side view), knee collapse and "
-        "pelvic drop (rear/front view), and writes an annotated video and the numbers.",
+        "pelvic drop (rear/front view), and writes the numbers and a report that shows the clip "
+        "with the measurements drawn over it.",
     )
     p.add_argument("--version", action="version", version=f"gaitvision {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze_parser(sub)
     _add_batch_parser(sub)
     _add_report_parser(sub)
+    _add_video_parser(sub)
     _add_compare_parser(sub)
     _add_serve_parser(sub)
     from gaitvision.synth.cli import add_synth_parser  # stdlib only; torch loads when a clip renders
@@ -335,6 +359,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _video(args: argparse.Namespace) -> int:
+    from gaitvision.pipeline import write_annotated_video
+
+    update, close = _progress_bar(args.quiet)
+    try:
+        path = write_annotated_video(args.out_dir, full_resolution=args.full_resolution,
+                                     slow_motion=args.slow_motion, blur_faces=args.blur_faces, clip=args.clip,
+                                     progress=update)
+    finally:
+        close()
+    print(f"video: {path}")
+    return 0
+
+
 def _compare(args: argparse.Namespace) -> int:
     from gaitvision.report import write_comparison
 
@@ -394,6 +432,8 @@ def _run(args: argparse.Namespace) -> int:
         return _batch(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "video":
+        return _video(args)
     if args.command == "compare":
         return _compare(args)
     if args.command == "serve":

@@ -63,9 +63,11 @@ class FilterConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class RenderConfig:
-    """Annotated-video options."""
+    """What is drawn and written: the annotated video's options, and whether the report is written."""
 
-    video: bool = True
+    #: Write annotated.mp4 (``--video``). Off by default: the report page draws
+    #: the overlay over the clip itself; ``gaitvision video DIR`` writes it later.
+    video: bool = False
     #: Write keyframes/, plots/ and report.html (``gaitvision report`` can
     #: add them later from the cached track).
     report: bool = True

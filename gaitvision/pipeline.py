@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gaitvision import __version__
-from gaitvision.config import AnalysisConfig
+from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.errors import (
     ConfigError,
     GaitvisionError,
@@ -31,7 +31,7 @@ from gaitvision.errors import (
     OutputError,
     PoseEstimationError,
 )
-from gaitvision.io.outputs import STEP_COLUMNS, SUMMARY_SCHEMA, write_steps, write_summary
+from gaitvision.io.outputs import STEP_COLUMNS, SUMMARY_SCHEMA, read_summary, write_steps, write_summary
 from gaitvision.io.tracks import file_fingerprint, load_track, save_track
 from gaitvision.io.video import VideoMeta, probe_video
 from gaitvision.measurement import Measurement, measure, real_time_track, time_scale_for
@@ -46,10 +46,11 @@ from gaitvision.quality.recording import explain_no_steps
 from gaitvision.render.keyframes import FrameFilter
 from gaitvision.render.video import render_video
 from gaitvision.report import ReportFiles, write_report
-from gaitvision.report.build import face_blur_filter
+from gaitvision.report.build import face_blur_filter, find_clip, remeasure, report_video, write_page_video
+from gaitvision.report.overlay import BROWSER_COPY
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["AnalysisResult", "analyze_video", "STEP_COLUMNS"]
+__all__ = ["AnalysisResult", "analyze_video", "STEP_COLUMNS", "write_annotated_video"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +60,11 @@ SCHEMA = SUMMARY_SCHEMA
 #: be slow motion saved for normal playback (phones save it at 30 or 60 fps).
 NORMAL_PLAYBACK_MAX_FPS = 61.0
 
-OUTPUT_FILES = ("track.npz", "pelvis.npz", "annotated.mp4", "steps.csv", "summary.json", "report.html")
+OUTPUT_FILES = ("track.npz", "pelvis.npz", "annotated.mp4", BROWSER_COPY, "steps.csv", "summary.json", "report.html")
 #: Outputs of a previous run removed before a new one (summary.json first,
 #: so a folder never looks complete while it holds a mix of two runs);
 #: track.npz is kept: it is reused only if it matches the clip.
-_STALE_FILES = ("summary.json", "steps.csv", "annotated.mp4", "report.html")
+_STALE_FILES = ("summary.json", "steps.csv", "annotated.mp4", BROWSER_COPY, "report.html")
 _STALE_DIRS = ("keyframes", "plots")
 
 #: Shorter clips cannot give 3 steps per side (running is ~3 steps/s).
@@ -212,8 +213,9 @@ def analyze_video(
     video_path
         The clip (never modified).
     out_dir
-        Folder for ``track.npz``, ``annotated.mp4``, ``steps.csv`` and
-        ``summary.json``; created if missing.
+        Folder for ``track.npz``, ``steps.csv``, ``summary.json``, the
+        report, and ``annotated.mp4`` when ``config.render.video``; created
+        if missing.
     config
         Options; defaults to :class:`AnalysisConfig()`.
     overwrite
@@ -422,29 +424,92 @@ def _write_outputs(
     m: Measurement, track: LandmarkTrack, summary: dict[str, Any], clip: _Clip, config: AnalysisConfig,
     progress: Progress | None, frame_filter: FrameFilter | None,
 ) -> None:
-    """steps.csv, then the report beside the annotated video; summary.json last."""
+    """steps.csv, then the report (and beside it any video to encode); summary.json last."""
     out = clip.out
     write_steps(out / "steps.csv", m.table.columns(), m.table.rows)
     if frame_filter is None:  # --blur-faces: the stills too
         frame_filter = face_blur_filter(out, summary)
-    # keyframes/, plots/ and report.html are built in a thread beside the
-    # annotated video: the video's decoding, scaling and encoding run in
-    # FFmpeg without Python's lock, so on two cores the two overlap. Both
-    # come before summary.json: its presence means the analysis is complete.
+    # the report page plays the clip itself and draws the overlay over it in
+    # the browser: it waits for no video. Only a clip the browser cannot play
+    # (or --blur-faces) needs a playable copy, and only --video the annotated
+    # video; they are encoded here while keyframes/, plots/ and report.html
+    # are built in a thread beside them (FFmpeg decodes, scales and encodes
+    # without Python's lock: on two cores the two overlap). All come before
+    # summary.json: its presence means the analysis is complete.
+    page, copy_needed = report_video(out, clip.video, summary) if config.render.report else (None, False)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaitvision-report") as pool:
         report = (pool.submit(write_report, out, summary=summary, measurement=m, video_path=clip.video,
-                              frame_filter=frame_filter, with_video=config.render.video)
+                              frame_filter=frame_filter, page_video=page)
                   if config.render.report else None)
+        if copy_needed and page is not None:
+            cb = (lambda done: progress("browser copy", done, track.n_frames)) if progress else None
+            write_page_video(clip.video, page, frame_filter, progress=cb)
         if config.render.video:
-            cb = (lambda done: progress("render", done, track.n_frames)) if progress else None
-            # the video plays in container time: draw with the container's timestamps
-            draw_track = m.track if m.time_scale == 1.0 else m.track.replace(time_s=track.time_s)
-            render_video(clip.video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
-                         geometry=[dict(g) for g in m.table.geometry], view=m.view.view, cfg=config.render,
-                         progress=cb, face_track=track)
+            _render(clip.video, out, m, track, config.render, progress)
         if report is not None:
             summary["warnings"] = [*summary["warnings"], *_report_problems(report)]
     write_summary(out / "summary.json", summary)
+
+
+def _render(video: Path, out: Path, m: Measurement, track: LandmarkTrack, cfg: RenderConfig,
+            progress: Progress | None) -> None:
+    """Write ``annotated.mp4`` (``track``: the raw pose track, in the clip's own time)."""
+    cb = (lambda done: progress("render", done, track.n_frames)) if progress else None
+    # the video plays in container time: draw with the container's timestamps
+    draw_track = m.track if m.time_scale == 1.0 else m.track.replace(time_s=track.time_s)
+    render_video(video, out / "annotated.mp4", track=draw_track, rows=m.table.rows,
+                 geometry=[dict(g) for g in m.table.geometry], view=m.view.view, cfg=cfg,
+                 progress=cb, face_track=track)
+
+
+def write_annotated_video(
+    out_dir: str | os.PathLike[str],
+    *,
+    full_resolution: bool = False,
+    slow_motion: float = 1.0,
+    blur_faces: bool = False,
+    clip: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write ``annotated.mp4`` into a finished analysis folder, later, from its caches (no pose model).
+
+    The same :func:`measure` on the cached ``track.npz`` (and ``pelvis.npz``)
+    with the stored options and corrections, as ``gaitvision report`` does,
+    drawn over the analysed clip: the video ``--video`` would have written.
+
+    Parameters
+    ----------
+    full_resolution
+        At the clip's size (default: long side <= 1280 px).
+    slow_motion
+        Play it this many times slower (>= 1).
+    blur_faces
+        Blur the runner's face; always on for an analysis run with
+        ``--blur-faces``.
+    clip
+        The analysed clip, if it has moved.
+
+    Raises
+    ------
+    OutputError
+        If the folder is not a finished analysis, has no usable
+        ``track.npz``, or the clip is not found (or is another clip).
+    """
+    folder = Path(out_dir)
+    summary = read_summary(folder)
+    video = find_clip(summary, clip)
+    if video is None:
+        where = (summary.get("input") or {}).get("path", "")
+        raise OutputError(f"{folder}: the analysed clip is not at {where} (or has changed); pass it with --clip.")
+    m = remeasure(folder, summary)
+    if m is None or m.prepared is None:
+        raise OutputError(f"{folder}: its track.npz is missing or cannot be measured; run `gaitvision analyze` "
+                          "again to write the video.")
+    stored = (summary.get("config") or {}).get("render") or {}
+    cfg = RenderConfig(max_long_side_px=100000 if full_resolution else 1280, slow_motion=max(1.0, slow_motion),
+                       blur_faces=blur_faces or bool(stored.get("blur_faces")))
+    _render(video, folder, m, m.prepared.source, cfg, progress)
+    return folder / "annotated.mp4"
 
 
 def _report_problems(report: Future[ReportFiles]) -> list[str]:

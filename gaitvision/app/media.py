@@ -16,11 +16,12 @@ from pathlib import Path
 import av
 
 from gaitvision.errors import VideoReadError
-from gaitvision.io.video import VideoWriter, iter_frames, probe_video
+from gaitvision.io.video import probe_video
+from gaitvision.render.video import MP4_FAMILY, browser_playable, write_browser_copy
 
 __all__ = ["ClipInfo", "make_browser_copy", "probe_clip", "stored_suffix"]
 
-_MP4_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
+_MP4_FAMILY = MP4_FAMILY
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,7 @@ class ClipInfo:
     @property
     def browser_playable(self) -> bool:
         """H.264 4:2:0 8-bit in an MP4/MOV container: plays in Chromium, Firefox and Safari."""
-        return (self.container == _MP4_FAMILY and self.codec == "h264"
-                and self.pix_fmt in ("yuv420p", "yuvj420p"))
+        return browser_playable(self.container, self.codec, self.pix_fmt)
 
 
 def probe_clip(path: Path) -> ClipInfo:
@@ -84,9 +84,4 @@ def make_browser_copy(src: Path, dst: Path, info: ClipInfo, *,
     Same frames at the same times, upright; an odd width or height is
     scaled down by one pixel (yuv420p needs even sizes).
     """
-    w, h = info.width - info.width % 2, info.height - info.height % 2
-    with VideoWriter(dst, width=w, height=h, crf=20, preset="superfast") as out:
-        for frame in iter_frames(src, size_wh=(w, h)):
-            out.write(frame.image, frame.time_s)
-            if progress is not None:
-                progress(frame.index + 1)
+    write_browser_copy(src, dst, progress=progress)  # the report's copy too (gaitvision.render.video)

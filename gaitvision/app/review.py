@@ -29,13 +29,13 @@ from gaitvision.io.tracks import load_track
 from gaitvision.measure.corrections import Correction, ExcludeStep, IncludeStep, MoveEvent, MoveLandmark
 from gaitvision.measurement import Measurement, measure
 from gaitvision.pose.pelvis_cache import load_pelvis_cache
+from gaitvision.report import overlay as report_overlay
 from gaitvision.track import LandmarkTrack
 
 __all__ = ["AnalysisCache", "ClipAnalysis", "automatic_and_new", "overlay_data", "result_document"]
 
 #: The landmarks the overlay draws (the legs, and the shoulders for the trunk).
-OVERLAY_LANDMARKS = tuple(f"{s}_{p}" for s in ("left", "right")
-                          for p in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index"))
+OVERLAY_LANDMARKS = report_overlay.OVERLAY_LANDMARKS
 #: summary.json keys :meth:`Measurement.summary_dict` provides (replaced in a corrected document).
 _MEASURED_KEYS = ("view", "runner_facing", "steps_detected", "steps_used", "cadence_spm", "cadence", "metrics",
                   "not_measurable", "warnings", "knee_centre")
@@ -179,43 +179,14 @@ def result_document(a: ClipAnalysis, m: Measurement, corrections: Sequence[dict[
     return out
 
 
-def _measured_frame(row: dict[str, Any], side_view: bool) -> int | None:
-    if side_view:
-        return int(row["ic_frame"])
-    f = row.get("knee_fppa_peak_frame")
-    return int(f) if isinstance(f, int) else None
-
-
 def overlay_data(a: ClipAnalysis, m: Measurement) -> dict[str, Any]:
-    """What the review page draws: per-frame times (the video's own), landmark x/y, and the steps.
+    """What the review page draws (:func:`gaitvision.report.overlay.overlay_data`, the report's own overlay).
 
     ``t`` are the container times of the frames from the first frame (the
     video's timeline); positions are the measured track's (cleaned, filtered,
     corrections applied), in pixels of the upright frame.
     """
-    track = m.track
-    side_view = m.view.view.startswith("side")
-    marks: dict[str, Any] = {}
-    for name in OVERLAY_LANDMARKS:
-        if name not in track.landmark_names:
-            continue
-        xy = track.landmark(name)
-        marks[name] = {"x": [None if not np.isfinite(v) else round(float(v), 1) for v in xy[:, 0]],
-                       "y": [None if not np.isfinite(v) else round(float(v), 1) for v in xy[:, 1]]}
-    steps = []
-    for row, geo in zip(m.table.rows, m.table.geometry, strict=True):
-        steps.append({
-            "step": row["step"], "side": row["side"], "ic_frame": row["ic_frame"], "to_frame": row["to_frame"],
-            "frame": _measured_frame(row, side_view), "excluded": bool(row["excluded_reason"]),
-            "values": {k: row.get(k) for k in ("foot_strike_angle_deg", "knee_flexion_ic_deg",
-                                               "knee_fppa_peak_deg", "pelvic_drop_peak_deg")
-                       if row.get(k) is not None},
-            "geometry": {k: [round(float(x), 1) for x in v] for k, v in geo.items()},
-        })
-    out: dict[str, Any] = _clean({"frame_size": list(track.frame_size_wh), "n_frames": int(a.raw.n_frames),
-                                  "t": [round(float(t), 6) for t in a.raw.time_s], "view": m.view.view,
-                                  "landmarks": marks, "steps": steps})
-    return out
+    return report_overlay.overlay_data(m, a.raw.time_s)
 
 
 def automatic_and_new(a: ClipAnalysis, m: Measurement, c: Correction) -> tuple[Any, Any]:

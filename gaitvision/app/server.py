@@ -112,6 +112,8 @@ def create_app(settings: AppSettings) -> FastAPI:
                   openapi_url="/api/openapi.json")
     app.state.ctx = ctx
     app.add_middleware(SecurityMiddleware, token=settings.token)
+    # the overlay script shared with report.html (gaitvision/report/static), before /static itself
+    app.mount("/static/shared", StaticFiles(directory=str(HERE.parent / "report" / "static")), name="shared")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _error_handlers(app)
     from gaitvision.app.api import router as api_router

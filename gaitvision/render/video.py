@@ -6,13 +6,14 @@ import bisect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gaitvision.config import RenderConfig
-from gaitvision.io.video import VideoWriter, iter_frames
+from gaitvision.io.video import VideoWriter, iter_frames, probe_video
 from gaitvision.render.annotators import (
     SkeletonAnnotator,
     StampAnnotator,
@@ -21,7 +22,10 @@ from gaitvision.render.annotators import (
 from gaitvision.render.privacy import blur_box, face_boxes
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["output_size", "render_video"]
+__all__ = ["browser_playable", "clip_playable", "output_size", "render_video", "write_browser_copy"]
+
+#: FFmpeg's name of the MP4/MOV container family.
+MP4_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
 
 #: How long a step's annotation stays on screen after the moment it shows
 #: (at most until the next step's annotation appears).
@@ -35,6 +39,56 @@ def output_size(width: int, height: int, *, max_long_side_px: int) -> tuple[int,
     scale = min(1.0, max_long_side_px / max(width, height))
     w = max(2, int(round(width * scale / 2)) * 2)
     h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+def browser_playable(container: str, codec: str, pix_fmt: str | None) -> bool:
+    """H.264 4:2:0 8-bit in an MP4/MOV container: plays in Chromium, Firefox and Safari.
+
+    Anything else (HEVC from iPhones, 10-bit, MKV, AVI...) needs
+    :func:`write_browser_copy` before a page can show it.
+    """
+    return container == MP4_FAMILY and codec == "h264" and pix_fmt in ("yuv420p", "yuvj420p")
+
+
+def clip_playable(path: str | os.PathLike[str]) -> bool:
+    """Whether the browser can play the clip at ``path`` as it is (probed, not from its name)."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            container = str(c.format.name)
+    except (av.error.FFmpegError, OSError):
+        return False
+    meta = probe_video(path)
+    return browser_playable(container, meta.codec, meta.pix_fmt)
+
+
+def write_browser_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
+                       frame_filter: Callable[[NDArray[np.uint8], int], NDArray[np.uint8]] | None = None,
+                       progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Write a browser-playable copy of ``src`` to ``dst`` (atomically): the same frames at the same times.
+
+    libx264, yuv420p, ``+faststart``, upright (rotation applied), no audio;
+    an odd width or height is scaled down by one pixel (yuv420p needs even
+    sizes; the page stretches the overlay's canvas over the picture, so the
+    landmarks still fall where they belong). ``frame_filter(image, index)``
+    changes each frame first (the report's copy with ``--blur-faces``: the
+    faces blurred).
+
+    Returns
+    -------
+    width, height
+        Size of the copy.
+    """
+    meta = probe_video(src)  # the upright frame's size
+    w, h = max(2, meta.width - meta.width % 2), max(2, meta.height - meta.height % 2)
+    with VideoWriter(Path(dst), width=w, height=h, crf=20, preset="superfast") as out:
+        for frame in iter_frames(src, size_wh=(w, h)):
+            image = frame.image if frame_filter is None else frame_filter(frame.image, frame.index)
+            out.write(image, frame.time_s)
+            if progress is not None:
+                progress(frame.index + 1)
     return w, h
 
 

@@ -25,6 +25,7 @@ from gaitvision.io._atomic import write_text
 from gaitvision.io.outputs import write_steps, write_summary
 from gaitvision.report.data import AnalysisFolder, load_folder, metric_columns
 from gaitvision.report.html import Figure, render_report
+from gaitvision.report.overlay import BROWSER_COPY, overlay_data, video_href
 from gaitvision.report.text import metric_info, unit_of
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from gaitvision.render.keyframes import FrameFilter
     from gaitvision.report.curves import CycleCurve
 
-__all__ = ["ReportFiles", "face_blur_filter", "find_clip", "rebuild_report", "remeasure", "write_plots", "write_report"]
+__all__ = ["ReportFiles", "face_blur_filter", "find_clip", "rebuild_report", "remeasure", "report_video", "shown_video",
+           "write_plots", "write_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -335,6 +337,69 @@ def _still_figures(folder: AnalysisFolder) -> tuple[list[Figure], list[Path]]:
     return stills, kfiles
 
 
+def _blurs_faces(summary: Mapping[str, Any]) -> bool:
+    return bool(((summary.get("config") or {}).get("render") or {}).get("blur_faces"))
+
+
+def report_video(out_dir: str | os.PathLike[str], clip: Path | None, summary: Mapping[str, Any]) -> tuple[
+        Path | None, bool]:
+    """The video the report plays with the overlay drawn over it, and whether it must be written first.
+
+    The analysed clip itself when the browser can play it (H.264 4:2:0 in
+    MP4/MOV); else, or when faces are blurred (``--blur-faces``: the page
+    never shows a face the analysis blurred), the browser-playable copy
+    ``browser.mp4`` in the analysis folder (:func:`gaitvision.render.video.write_browser_copy`).
+    None when the clip is not available.
+    """
+    from gaitvision.render.video import clip_playable
+
+    if clip is None:
+        return None, False
+    if not _blurs_faces(summary) and clip_playable(clip):
+        return clip, False
+    return Path(out_dir) / BROWSER_COPY, True
+
+
+def write_page_video(clip: Path, dest: Path, frame_filter: FrameFilter | None = None, *,
+                     progress: Callable[[int], None] | None = None) -> None:
+    """Write the report's browser-playable copy of ``clip`` (``frame_filter``: e.g. the faces blurred)."""
+    from gaitvision.render.video import write_browser_copy
+
+    write_browser_copy(clip, dest, frame_filter=frame_filter, progress=progress)
+
+
+def shown_video(out_dir: str | os.PathLike[str], summary: Mapping[str, Any]) -> Path | None:
+    """A video of the analysis to show as it is (the comparison page): ``annotated.mp4``, else the
+    report's playable copy, else the analysed clip if the browser plays it (not with blurred faces)."""
+    from gaitvision.render.video import clip_playable
+
+    folder = Path(out_dir)
+    for name in ("annotated.mp4", BROWSER_COPY):
+        if (folder / name).is_file():
+            return folder / name
+    clip = Path(str((summary.get("input") or {}).get("path", "")))
+    if not _blurs_faces(summary) and clip.is_file() and clip_playable(clip):
+        return clip
+    return None
+
+
+def _video_and_overlay(folder: AnalysisFolder, measurement: Measurement | None, clip: Path | None,
+                       page: Path | None, frame_filter: FrameFilter | None) -> tuple[str | None, dict[str, Any] | None]:
+    """What the page plays (its link) and the overlay drawn over it (None: shown as it is)."""
+    if page is None and measurement is not None:
+        page, needed = report_video(folder.path, clip, folder.summary)
+        if needed and clip is not None and page is not None and (_blurs_faces(folder.summary)
+                                                                   or not page.is_file()):
+            write_page_video(clip, page, frame_filter)  # a rebuild; analyze writes it beside the report
+    if page is not None and measurement is not None:
+        times = (measurement.prepared.source.time_s if measurement.prepared is not None
+                 else measurement.track.time_s / measurement.time_scale)
+        return video_href(page, folder.path), overlay_data(measurement, times)
+    if (folder.path / "annotated.mp4").exists():  # the clip is gone: the video with the overlay drawn in
+        return "annotated.mp4", None
+    return None, None
+
+
 def write_report(
     out_dir: str | os.PathLike[str],
     *,
@@ -343,13 +408,15 @@ def write_report(
     video_path: str | os.PathLike[str] | None = None,
     frame_filter: FrameFilter | None = None,
     session: Mapping[str, Any] | None = None,
-    with_video: bool | None = None,
+    page_video: str | os.PathLike[str] | None = None,
 ) -> ReportFiles:
     """Write ``keyframes/``, ``plots/`` and ``report.html`` into ``out_dir``.
 
     A still or plot that cannot be drawn is left out and named among the
     report's notes (and in :attr:`ReportFiles.problems`); it never loses
-    the report or the numbers.
+    the report or the numbers. The page plays the clip with the overlay
+    drawn over it in the browser (:mod:`gaitvision.report.overlay`); it
+    never waits for ``annotated.mp4``.
 
     Parameters
     ----------
@@ -369,10 +436,10 @@ def write_report(
     session
         Header fields (``patient_name``, ``note``, ``treadmill_speed``);
         defaults to ``summary["session"]``.
-    with_video
-        Whether the page shows ``annotated.mp4``; None: if the file is
-        there. The pipeline says True while the video is still being
-        written beside the report.
+    page_video
+        The video the page plays, when the caller writes it beside the
+        report (the pipeline's ``browser.mp4``, see :func:`report_video`);
+        None: decided here (and a needed copy written first).
     """
     folder = load_folder(out_dir, summary=dict(summary) if summary is not None else None)
     fresh = measurement is not None
@@ -385,12 +452,11 @@ def write_report(
     problems += plot_problems
     plot_figs = [Figure(_png(p), "image/png", cap, p.stem.replace("_", " "), "" if printed else "screen-only")
                  for p, cap, printed in written]
-    if with_video is None:
-        with_video = (folder.path / "annotated.mp4").exists()
+    href, overlay = _video_and_overlay(folder, measurement, clip, Path(page_video) if page_video else None,
+                                       frame_filter)
     shown = dataclasses.replace(folder, summary={**folder.summary,
                                                  "warnings": [*(folder.summary.get("warnings") or []), *problems]})
-    page = render_report(shown, stills=stills, plots=plot_figs, video_file="annotated.mp4" if with_video else None,
-                         session=session)
+    page = render_report(shown, stills=stills, plots=plot_figs, video_file=href, overlay=overlay, session=session)
     report = folder.path / "report.html"
     write_text(report, page)
     return ReportFiles(report, kfiles, [p for p, _, _ in written], problems)

@@ -13,7 +13,6 @@ and metrics with neither are shown with their change but not judged.
 from __future__ import annotations
 
 import os
-import urllib.parse
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +25,7 @@ from gaitvision.errors import OutputError
 from gaitvision.io._atomic import write_json, write_text
 from gaitvision.report.data import AnalysisFolder, load_folder
 from gaitvision.report.html import CSP, CSS, data_uri, esc
+from gaitvision.report.overlay import video_href
 from gaitvision.report.text import SDD, format_value, metric_info, unit_of
 
 if TYPE_CHECKING:
@@ -150,11 +150,12 @@ def _analysed_on(folder: AnalysisFolder) -> str:
 
 
 def _video_src(folder: AnalysisFolder, out: Path) -> str | None:
-    v = folder.path / "annotated.mp4"
-    if not v.exists():
+    from gaitvision.report.build import shown_video  # annotated.mp4, else the report's video
+
+    v = shown_video(folder.path, folder.summary)
+    if v is None:
         return None
-    rel = os.path.relpath(v.resolve(), out.resolve())
-    return urllib.parse.quote(Path(rel).as_posix())
+    return video_href(v, out)
 
 
 def _verdict_html(row: Mapping[str, Any]) -> str:

@@ -1,10 +1,14 @@
 """The self-contained HTML report (``report.html``).
 
-One file: images embedded as ``data:`` URIs, styles inline, no script, a
-Content-Security-Policy that forbids any request except the annotated
-video beside it (``annotated.mp4``, by relative path). Every string that
-comes from the input (file names, notes, warnings, metric keys) goes
-through :func:`esc`.
+One file: images embedded as ``data:`` URIs, styles inline, and a
+Content-Security-Policy that forbids any request except the video it
+plays (by relative path: the analysed clip, its browser-playable copy, or
+``annotated.mp4``). A page that draws the overlay over the clip carries the
+overlay's data (``<script type="application/json">``, never executed) and
+the shared drawing script (``report/static/overlay.js``) inline; the policy
+lets only that one script run, by its hash. Every string that comes from
+the input (file names, notes, warnings, metric keys) goes through
+:func:`esc`; the overlay's data through :func:`~gaitvision.report.overlay.embedded_json`.
 
 The page is built from ``summary.json`` and ``steps.csv`` only: metrics,
 not-measurable reasons, warnings and step columns are walked, never listed
@@ -14,6 +18,7 @@ here.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,9 +27,10 @@ from typing import Any
 
 from gaitvision.measure.registry import FPS_TOLERANCE, TIMING_MIN_FPS
 from gaitvision.report.data import AnalysisFolder
+from gaitvision.report.overlay import embedded_json, overlay_script
 from gaitvision.report.text import Finding, cadence_target, findings, format_value, metric_info, unit_of
 
-__all__ = ["CSS", "Figure", "data_uri", "esc", "render_report"]
+__all__ = ["CSS", "Figure", "csp", "data_uri", "esc", "render_report", "render_visit_page"]
 
 
 def esc(value: Any) -> str:
@@ -48,10 +54,19 @@ class Figure:
     css_class: str = ""
 
 
-#: Only the annotated video beside the report may be fetched; images are
-#: inline; no script runs at all.
+#: Only the video the page plays may be fetched; images are inline; no
+#: script runs at all (:func:`csp` lets the overlay's one script run).
 CSP = ("default-src 'none'; img-src data:; media-src 'self' file:; style-src 'unsafe-inline'; "
        "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def csp(scripts: Sequence[str] = ()) -> str:
+    """The page's Content-Security-Policy: :data:`CSP`, with only these inline scripts allowed (by hash)."""
+    if not scripts:
+        return CSP
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii")
+                      + "'" for s in scripts)
+    return CSP.replace("script-src 'none'", f"script-src {hashes}")
 
 CSS = """
 :root { --left: rgb(40,120,255); --right: rgb(255,140,0); --ink: #1d2330; --muted: #5b6472;
@@ -82,6 +97,9 @@ h3 { font-size: 1.1em; margin: 0.2em 0; }
 .side-left { color: var(--left); font-weight: 700; }
 .side-right { color: var(--right); font-weight: 700; }
 video { width: 100%; max-height: 80vh; background: #000; border-radius: 6px; }
+.player { position: relative; margin: 0 auto; line-height: 0; }
+.player video { display: block; height: auto; max-height: none; }
+.player canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
 figure { margin: 0.8em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 0.92em; }
@@ -394,18 +412,39 @@ def _header(folder: AnalysisFolder, session: Mapping[str, Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _video_section(video_file: str | None) -> str:
+_LEGEND = ('<span class="legend-swatch" style="background:var(--left)"></span>left leg '
+           '<span class="legend-swatch" style="background:var(--right)"></span>right leg · yellow lines: '
+           "where each angle was measured")
+
+
+def _video_section(video_file: str | None, overlay: Mapping[str, Any] | None = None) -> tuple[str, list[str]]:
+    """The video section, and the inline scripts it runs (for the page's policy).
+
+    With ``overlay`` (:func:`~gaitvision.report.overlay.overlay_data`), the
+    clip at ``video_file`` is played with the overlay drawn over it by the
+    shared script; without it, ``video_file`` is the annotated video.
+    """
     if not video_file:
         return ('<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
-                "<p>No annotated video was written for this analysis.</p></section>")
+                "<p>No video is shown: the analysed clip was not found (pass it to <code>gaitvision report "
+                "--clip</code>).</p></section>", [])
+    if overlay is None:
+        return (
+            '<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
+            f'<video controls muted playsinline preload="auto" src="{esc(video_file)}"></video>'
+            f'<p class="meta">{_LEGEND} · hollow points and thin lines: estimated (the model did not '
+            "see them) · frame number and time in the corner match the tables below.</p></section>", [])
+    w, h = (overlay.get("frame_size") or [16, 9])[:2]
+    script = overlay_script()
     return (
         '<section id="video" class="screen-only"><h2>Your run, annotated</h2>'
-        f'<video controls muted playsinline preload="auto" src="{esc(video_file)}"></video>'
-        '<p class="meta"><span class="legend-swatch" style="background:var(--left)"></span>left leg '
-        '<span class="legend-swatch" style="background:var(--right)"></span>right leg · yellow lines: '
-        "where each angle was measured · hollow points and thin lines: estimated (the model did not "
-        "see them) · frame number and time in the corner match the tables below.</p></section>"
-    )
+        f'<div class="player" style="max-width: calc(80vh * {w / h:.5f})">'
+        f'<video controls muted playsinline preload="auto" src="{esc(video_file)}" data-overlay="overlay-data">'
+        '</video><canvas id="overlay" aria-hidden="true"></canvas></div>'
+        f'<p class="meta">{_LEGEND}, with the values measured at that step · the frame number drawn in the '
+        'corner matches the tables below · <span id="frame-info"></span></p>'
+        f'<script type="application/json" id="overlay-data">{embedded_json(overlay)}</script>'
+        f"<script>{script}</script></section>", [script])
 
 
 def _stills_section(stills: Sequence[Figure]) -> str:
@@ -445,12 +484,26 @@ def _footer(summary: Mapping[str, Any]) -> str:
     )
 
 
+def _page(title: str, parts: Sequence[str], scripts: Sequence[str] = ()) -> str:
+    """The page around its sections: policy, viewport, title and styles; ``scripts``: its inline scripts."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(csp(scripts))}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
+        + "\n".join(p for p in parts if p)
+        + "</main></body></html>\n"
+    )
+
+
 def render_report(
     folder: AnalysisFolder,
     *,
     stills: Sequence[Figure] = (),
     plots: Sequence[Figure] = (),
-    video_file: str | None = "annotated.mp4",
+    video_file: str | None = None,
+    overlay: Mapping[str, Any] | None = None,
     session: Mapping[str, Any] | None = None,
 ) -> str:
     """The report page as one HTML string.
@@ -463,17 +516,22 @@ def render_report(
         Images to embed, in order. Plots with ``css_class`` containing
         ``screen-only`` are left out of the printed handout.
     video_file
-        Relative path of the annotated video beside the report, or None
+        Relative path (URL-quoted) of the video the page plays, or None
         when there is none.
+    overlay
+        The overlay to draw over ``video_file``
+        (:func:`~gaitvision.report.overlay.overlay_data`); None:
+        ``video_file`` is the annotated video, shown as it is.
     session
         Optional ``patient_name``, ``note``, ``treadmill_speed`` shown in
         the header (escaped).
     """
     s = folder.summary
+    video, scripts = _video_section(video_file, overlay)
     parts = [
         _header(folder, dict(session or s.get("session") or {})),
         _summary_section(s),
-        _video_section(video_file),
+        video,
         _stills_section(stills),
         _numbers_section(s),
         _plots_section(plots),
@@ -481,16 +539,7 @@ def render_report(
         _steps_section(folder),
         _footer(s),
     ]
-    title = f"Running form report – {folder.clip_name}"
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
-        + "\n".join(p for p in parts if p)
-        + "</main></body></html>\n"
-    )
+    return _page(f"Running form report – {folder.clip_name}", parts, scripts)
 
 
 def render_visit_page(combined: Mapping[str, Any], clips: Sequence[tuple[str, str]]) -> str:
@@ -520,12 +569,4 @@ def render_visit_page(combined: Mapping[str, Any], clips: Sequence[tuple[str, st
         f'<section id="checks"><h2>The two clips checked against each other</h2><ul>{checks}</ul></section>',
         f'<section id="quality"><h2>Notes on the recordings</h2><ul>{warnings}</ul></section>' if warnings else "",
     ]
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>Running form report – one visit</title><style>{CSS}</style></head><body><main>"
-        + "\n".join(p for p in parts if p)
-        + "</main></body></html>\n"
-    )
+    return _page("Running form report – one visit", parts)

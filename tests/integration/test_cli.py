@@ -74,7 +74,7 @@ def test_slow_motion_output_keeps_frames_and_stretches_time(tmp_path, pose_track
     clip = shared_clip("synthetic/side_rfs_60fps.mp4")
     out = tmp_path / "out"
     pose_tracks.seed(clip, out)  # the session's one pose pass of this clip (it is about the output video)
-    proc = run_cli("analyze", clip, "--out", out, "--slow-motion", "4", "--quiet", cwd=tmp_path)
+    proc = run_cli("analyze", clip, "--out", out, "--slow-motion", "4", "--video", "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     with av.open(str(out / "annotated.mp4")) as c:
         s = c.streams.video[0]

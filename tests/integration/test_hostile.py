@@ -48,6 +48,8 @@ SYN = "synthetic/side_rfs_60fps.mp4"
 REAL_CADENCE = 168.9
 SYN_CADENCE = 164.0
 NO_VIDEO = AnalysisConfig(render=RenderConfig(video=False))
+#: ``--video``: also write annotated.mp4 (off by default; the tests of the video itself ask for it)
+WITH_VIDEO = AnalysisConfig(render=RenderConfig(video=True))
 
 
 # -- helpers ---------------------------------------------------------------
@@ -137,7 +139,7 @@ def test_rotated_180_clip_full_analysis(clips, cfr_twin, tmp_path):
     """Upside-down storage (rotation 180): the analysis and the annotated video are upright."""
     src = write_clip(clips / "rot180.mp4", real_segment(), transform=half, rotate_deg=180)
     out = tmp_path / "out"
-    proc = run_cli("analyze", src, "--out", out, "--quiet", cwd=tmp_path)
+    proc = run_cli("analyze", src, "--out", out, "--quiet", "--video", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     s = json.loads((out / "summary.json").read_text())
     assert s["input"]["rotation_deg"] == 180 and (s["input"]["width"], s["input"]["height"]) == (360, 640)
@@ -260,7 +262,7 @@ def test_4k_clip(clips, cfr_twin):
         return canvas
 
     p = write_clip(clips / "uhd.mp4", real_segment(), transform=to_4k)
-    r = analyze_video(p, clips / "out_uhd")
+    r = analyze_video(p, clips / "out_uhd", WITH_VIDEO)
     assert (r.summary["input"]["width"], r.summary["input"]["height"]) == (3840, 2160)
     assert cadence(r.summary) == pytest.approx(cadence(cfr_twin.summary), rel=0.02)
     with av.open(str(r.out_dir / "annotated.mp4")) as c:
@@ -276,7 +278,7 @@ def test_odd_dimensions(clips, cfr_twin):
     p = write_clip(clips / "odd.mp4", real_segment(),
                    transform=lambda im: cv2.resize(im, (359, 639), interpolation=cv2.INTER_AREA),
                    pix_fmt="yuv444p")
-    r = analyze_video(p, clips / "out_odd")
+    r = analyze_video(p, clips / "out_odd", WITH_VIDEO)
     assert (r.summary["input"]["width"], r.summary["input"]["height"]) == (359, 639)
     assert cadence(r.summary) == pytest.approx(cadence(cfr_twin.summary), rel=0.02)
     with av.open(str(r.out_dir / "annotated.mp4")) as c:
@@ -601,7 +603,7 @@ def test_failure_during_render_leaves_nothing_complete(tmp_path, good_clip, good
 
     monkeypatch.setattr(render, "iter_frames", dying_iter)
     with pytest.raises(VideoReadError, match="simulated"):
-        analyze_video(good_clip, out)
+        analyze_video(good_clip, out, WITH_VIDEO)
     assert_no_complete_output(out)
     assert sorted(p.name for p in out.iterdir()) == ["track.npz"]
 
@@ -616,7 +618,7 @@ def test_interrupted_run_leaves_nothing_complete(tmp_path, good_clip, good_track
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        analyze_video(good_clip, out, progress=progress)
+        analyze_video(good_clip, out, WITH_VIDEO, progress=progress)
     assert_no_complete_output(out)
 
 
@@ -696,7 +698,7 @@ def private_run(clips, pose_tracks):
         for name in ("create_connection", "getaddrinfo", "socketpair"):
             mp.setattr(socket, name, refuse)
         mp.setattr(os, "replace", recording_replace)
-        cfg = AnalysisConfig(render=RenderConfig(blur_faces=True))
+        cfg = AnalysisConfig(render=RenderConfig(video=True, blur_faces=True))
         with pose_tracks.real_passes():  # the pose model itself must run with sockets blocked
             result = analyze_video(p, clips / "out_private", cfg)
         with pytest.raises(OSError, match="blocked"):

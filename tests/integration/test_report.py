@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import shared_clip
+from fixtures.browser import browser_factory  # noqa: F401 - a fixture, for ``browser`` below
 
 from gaitvision.render.keyframes import (
     KeyframeChoice,
@@ -37,8 +37,6 @@ pytestmark = pytest.mark.video
 
 SIDE = "real/treadmill_side_male_30fps.mp4"
 REAR = "synthetic/rear_valgus_60fps.mp4"
-CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 # ---------------------------------------------------------------------------
@@ -65,7 +63,11 @@ def test_pipeline_writes_the_report(analyzed, clip, event):
     assert expected and expected <= {p.name for p in (out / "plots").glob("steps_*.png")}
     assert not [p for p in out.rglob("*") if "partial" in p.name]
     page = (out / "report.html").read_text()
-    assert 'src="annotated.mp4"' in page
+    # the report plays the analysed clip itself (H.264 MP4: no copy), by a relative path, and
+    # draws the overlay over it: no annotated.mp4 unless asked for
+    assert not (out / "annotated.mp4").exists() and not (out / "browser.mp4").exists()
+    src = re.search(r'<video [^>]*src="([^"]+)" data-overlay="overlay-data"', page).group(1)
+    assert not src.startswith(("/", "file:")) and (out / unquote(src)).resolve() == shared_clip(clip).resolve()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
 
 
@@ -180,44 +182,24 @@ def test_still_overlay_changes_pixels_only_near_the_runner(analyzed, clip):
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """Debian's chromium driven by Selenium; skips outside CI when it is missing."""
-    binary = next((b for b in CHROMIUM if os.path.exists(b)), None) or shutil.which("chromium")
-    missing = []
-    if not binary:
-        missing.append("chromium (apt-get install chromium)")
-    if not os.path.exists(CHROMEDRIVER):
-        missing.append("chromedriver (apt-get install chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium (pip install '.[dev]')")
-    if missing:
-        msg = "the browser test needs " + ", ".join(missing) + "; .ci/run installs them"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = binary
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"):
-        opts.add_argument(a)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_window_size(1200, 1600)
-    yield driver
-    driver.quit()
+def browser(browser_factory):  # noqa: F811 - the fixture imported above
+    """Debian's chromium driven by Selenium, with its console and network logs (tests/fixtures/browser.py)."""
+    return browser_factory(window_wh=(1200, 1600), logs=True, who="the report's browser test")
+
+
+#: the browser's own pages (its new-tab page loads modules of its own in the background): not the report's
+_BROWSER_SCHEMES = ("chrome:", "chrome-untrusted:", "chrome-extension:", "devtools:", "about:")
 
 
 def _requests(driver):
+    """The URLs the page asked for (the browser's own internal pages left out)."""
     urls = []
     for entry in driver.get_log("performance"):
         msg = json.loads(entry["message"])["message"]
         if msg.get("method") == "Network.requestWillBeSent":
-            urls.append(msg["params"]["request"]["url"])
+            url = msg["params"]["request"]["url"]
+            if not url.startswith(_BROWSER_SCHEMES):
+                urls.append(url)
     return urls
 
 
@@ -298,12 +280,73 @@ def _pdf_pages(driver) -> int:
 def test_report_in_a_real_browser(analyzed, browser, clip, tmp_path_factory):
     out = analyzed(clip).out_dir
     shots = tmp_path_factory.mktemp("screenshots")
-    n_videos = _check_page(browser, out / "report.html", [out], shots / f"report_{Path(clip).stem}.png")
+    n_videos = _check_page(browser, out / "report.html", [out, shared_clip(clip).parent],
+                           shots / f"report_{Path(clip).stem}.png")
     assert n_videos == 1
     texts = browser.execute_script("return document.body.innerText")
     assert "What we found" in texts and "Recording quality" in texts and "Every step" in texts
     # the printed handout: two A4 pages
     assert 1 <= _pdf_pages(browser) <= 2
+
+
+def _wait_js(driver, script, *args, timeout=20.0):
+    deadline = time.time() + timeout
+    while True:
+        value = driver.execute_script(script, *args)
+        if value or time.time() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("clip", [SIDE, REAR])
+def test_report_overlay_is_drawn_at_the_frame_shown(analyzed, browser, clip):
+    """Opened from disk: seek the clip to a step's measured frame; the canvas shows that frame's skeleton.
+
+    The frame on screen is the one the video element presents
+    (requestVideoFrameCallback's media time mapped to a frame with the
+    track's own times): it must be the step's frame, and the hip's dot of
+    the step's side must be painted where track.npz's measured track has it
+    at that frame, in that side's colour.
+    """
+    res = analyzed(clip)
+    out = res.out_dir
+    _open(browser, out / "report.html")
+    ov = browser.execute_script("return GVReport.state.overlay;")
+    track = res.measurement.track
+    assert ov["t"] == pytest.approx((res.measurement.prepared.source.time_s).tolist(), abs=1e-6)
+    assert _wait_js(browser, "return document.querySelector('video').readyState >= 2;"), "the clip did not load"
+    steps = [s for s in ov["steps"] if s["frame"] is not None and not s["excluded"]]
+    for step in (steps[1], steps[len(steps) // 2]):
+        f, side = step["frame"], step["side"]
+        browser.execute_script("GVReport.seekFrame(arguments[0]);", f)
+        settled = _wait_js(browser, """
+            const v = document.querySelector('video'), st = GVReport.state;
+            return !v.seeking && v.readyState >= 2 && st.frame === arguments[0] &&
+                   Math.abs(v.currentTime - st.offset - st.overlay.t[arguments[0]]) < 1 / 30 ? st.frame : null;
+        """, f)
+        assert settled == f, (settled, f, browser.execute_script("return GVReport.state.frame;"))
+        now, offset = browser.execute_script(
+            "return [document.querySelector('video').currentTime, GVReport.state.offset];")
+        t = ov["t"]
+        assert abs(offset) < 0.5 * (t[1] - t[0]) and t[f] <= now - offset < t[f + 1]
+        hip = track.landmark(f"{side}_hip")[f]
+        x, y = ov["landmarks"][f"{side}_hip"]["x"][f], ov["landmarks"][f"{side}_hip"]["y"][f]
+        assert (x, y) == (round(float(hip[0]), 1), round(float(hip[1]), 1))
+        px = browser.execute_script("""
+            const c = document.getElementById('overlay'), g = c.getContext('2d');
+            const at = (x, y) => Array.from(g.getImageData(Math.round(x), Math.round(y), 1, 1).data);
+            const v = document.querySelector('video');
+            return {hip: at(arguments[0], arguments[1]), corner: at(c.width - 3, 3), w: c.width, h: c.height,
+                    shown: c.getBoundingClientRect().width, video: v.getBoundingClientRect().width};
+        """, x, y)
+        assert [px["w"], px["h"]] == ov["frame_size"] and abs(px["shown"] - px["video"]) < 1
+        r, g, b, a = px["hip"]
+        if side == "left":
+            assert a == 255 and b > 200 and r < 100, px  # the left leg's blue (40, 120, 255)
+        else:
+            assert a == 255 and r > 200 and b < 60, px  # the right leg's orange (255, 140, 0)
+        assert px["corner"][3] == 0
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def test_comparison_page_in_a_real_browser(analyzed, browser, tmp_path):
@@ -317,7 +360,8 @@ def test_comparison_page_in_a_real_browser(analyzed, browser, tmp_path):
     doc = json.loads((out / "compare.json").read_text())
     verdicts = {r["verdict"] for r in doc["rows"]}
     assert "real change" not in verdicts and "within measurement error" in verdicts
-    n = _check_page(browser, out / "compare.html", [a, b, out], tmp_path / "compare.png")
+    # both sessions play the analysed clip itself (no annotated.mp4 by default)
+    n = _check_page(browser, out / "compare.html", [a, b, out, shared_clip(SIDE).parent], tmp_path / "compare.png")
     assert n == 2
     assert browser.execute_script("return document.images.length") >= 2  # the same moment, A | B
 
@@ -344,13 +388,16 @@ def test_html_injection_is_shown_not_executed(analyzed, browser, tmp_path):
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     page = (out / "report.html").read_text()
-    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert "<script>alert" not in page.lower() and "<img src=x" not in page
+    # the only scripts: the overlay's data (never run) and the drawing script, allowed by its hash
+    tags = [m.group(1) for m in re.finditer(r"<script([^>]*)>", page)]
+    assert tags == [' type="application/json" id="overlay-data"', ""]
     _open(browser, out / "report.html")
     from selenium.common.exceptions import NoAlertPresentException
 
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018 - no alert may be open
-    assert browser.execute_script("return document.scripts.length") == 0
+    assert browser.execute_script("return document.scripts.length") == 2
     assert browser.execute_script("return document.querySelectorAll('img[onerror]').length") == 0
     text = browser.execute_script("return document.body.innerText")
     assert "<script>alert(1)</script>.mp4" in text  # the clip's path, shown as text

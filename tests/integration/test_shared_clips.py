@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
+import sys
 
 import av
 import numpy as np
@@ -30,6 +33,20 @@ def decoded_frames(path):
     return n, shapes
 
 
+def video_later(result, tmp_path, *options):
+    """``gaitvision video`` on a copy of the session's analysis folder (no annotated.mp4 by default): its path.
+
+    The copy keeps the session's folder as the other tests see it; the clip is found from summary.json.
+    """
+    folder = tmp_path / result.out_dir.name
+    shutil.copytree(result.out_dir, folder)
+    proc = subprocess.run([sys.executable, "-m", "gaitvision", "video", str(folder), "--quiet", *options],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"video: {folder / 'annotated.mp4'}"
+    return folder / "annotated.mp4"
+
+
 def steps_of(result, side):
     return [r for r in result.measurement.table.rows if r["side"] == side and not r["excluded_reason"]]
 
@@ -46,9 +63,10 @@ def test_real_side_clip(analyzed):
     assert any("30 fps" in w for w in s["warnings"])
 
 
-def test_real_side_clip_outputs(analyzed):
+def test_real_side_clip_outputs(analyzed, tmp_path):
     res = analyzed(REAL)
     out = res.out_dir
+    assert not (out / "annotated.mp4").exists()  # only with --video, or later with `gaitvision video`
     # summary.json is valid JSON with the contract's keys
     summary = json.loads((out / "summary.json").read_text())
     assert summary["schema"] == "gaitvision.summary/1"
@@ -63,21 +81,23 @@ def test_real_side_clip_outputs(analyzed):
                                  "contact_time_s", "step_time_s", "confidence"]
     assert list(rows[0])[-1] == "excluded_reason"
     assert len(rows) == summary["steps_detected"]["left"] + summary["steps_detected"]["right"]
-    # the annotated video: H.264 yuv420p, same frame count and orientation as the input
-    with av.open(str(out / "annotated.mp4")) as c:
+    # the annotated video, written later from the cache (no pose model): H.264 yuv420p, same frame count
+    # and orientation as the input, faststart
+    video = video_later(res, tmp_path)
+    with av.open(str(video)) as c:
         st = c.streams.video[0]
         assert st.codec_context.name == "h264" and st.codec_context.pix_fmt == "yuv420p"
         dur = float(st.duration * st.time_base)
-    n, shapes = decoded_frames(out / "annotated.mp4")
+    n, shapes = decoded_frames(video)
     assert n == 360 and shapes == {(720, 1280)}
     assert dur == pytest.approx(12.0, abs=0.05)
-    data = (out / "annotated.mp4").read_bytes()
+    data = video.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")
     # the input was not touched, and no temporary files are left behind
     assert not [p.name for p in out.iterdir() if "partial" in p.name]
 
 
-def test_rotated_clip_analysed_upright(analyzed):
+def test_rotated_clip_analysed_upright(analyzed, tmp_path):
     orig = analyzed(REAL).summary
     rot = analyzed(REAL_ROT)
     s = rot.summary
@@ -86,7 +106,7 @@ def test_rotated_clip_analysed_upright(analyzed):
     assert s["view"] == orig["view"] == "side-left"
     assert s["cadence_spm"] == pytest.approx(CADENCE_TRUTH, rel=0.01)
     assert s["cadence_spm"] == pytest.approx(orig["cadence_spm"], rel=0.005)
-    n, shapes = decoded_frames(rot.out_dir / "annotated.mp4")
+    n, shapes = decoded_frames(video_later(rot, tmp_path))
     assert n == 360 and shapes == {(720, 1280)}
 
 

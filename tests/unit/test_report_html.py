@@ -150,10 +150,10 @@ def test_report_escapes_every_input_string(tmp_path):
 
 
 def test_report_is_self_contained_and_data_driven(tmp_path):
-    page = render_report(_folder(tmp_path, rear_summary()))
+    page = render_report(_folder(tmp_path, rear_summary()), video_file="annotated.mp4")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "Content-Security-Policy" in page and "script-src 'none'" in html.unescape(page)
-    assert 'src="annotated.mp4"' in page
+    assert 'src="annotated.mp4"' in page and "<script" not in page  # the annotated video: no overlay to draw
     # every metric of the summary is in the table, the unknown one under its fallback name
     assert "Mystery new metric" in page and "3.0% of hip width" in page
     # not measurable, with the reason; low confidence visibly marked
@@ -167,7 +167,53 @@ def test_report_is_self_contained_and_data_driven(tmp_path):
 
 def test_report_without_video(tmp_path):
     page = render_report(_folder(tmp_path, rear_summary()), video_file=None)
-    assert "<video" not in page and "No annotated video" in page
+    assert "<video" not in page and "No video is shown" in page and "<script" not in page
+
+
+def _overlay():
+    return {"frame_size": [720, 1280], "n_frames": 3, "t": [0.0, 0.016667, 0.033333], "view": "rear",
+            "landmarks": {"left_knee": {"x": [100.5, None, 101.0], "y": [600.0, None, 601.2]}},
+            "steps": [{"step": 1, "side": "left", "ic_frame": 0, "to_frame": 2, "frame": 1, "excluded": False,
+                       "values": {"knee_fppa_peak_deg": 12.0322}, "geometry": {"knee": [100.5, 600.0]},
+                       "note": EVIL}]}
+
+
+def test_report_with_the_overlay_runs_only_its_own_script(tmp_path):
+    """The clip by relative path, the overlay's data inline and inert, one script allowed by its hash."""
+    import base64
+    import hashlib
+
+    from gaitvision.report.overlay import OVERLAY_SCRIPT
+
+    page = render_report(_folder(tmp_path, rear_summary()), video_file="../clips/rear%20clip.mp4", overlay=_overlay())
+    assert 'src="../clips/rear%20clip.mp4" data-overlay="overlay-data"' in page
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.S)
+    assert [attrs for attrs, _ in scripts] == [' type="application/json" id="overlay-data"', ""]
+    # the data: JSON, with no character that could end its element
+    data_text = scripts[0][1]
+    assert "<" not in data_text and ">" not in data_text and "&" not in data_text
+    assert json.loads(data_text) == _overlay()
+    # the drawing script is the shared file, and the policy lets only it run
+    code = scripts[1][1]
+    assert code == OVERLAY_SCRIPT.read_text(encoding="utf-8") and "GVOverlay" in code
+    assert "</script" not in code.lower() and "<!--" not in code
+    policy = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in policy and "'unsafe-inline'" not in policy.split("script-src")[1]
+    assert "default-src 'none'" in policy and "connect-src" not in policy  # nothing may be fetched by script
+    # sized to the frame's aspect, at most 80 % of the window's height
+    assert "max-width: calc(80vh * 0.56250)" in page
+
+
+def test_both_pages_share_one_skeleton(tmp_path):
+    from gaitvision.report.html import render_visit_page
+
+    report = render_report(_folder(tmp_path, rear_summary()))
+    visit = render_visit_page({"cadence_spm": 170.0, "metrics": {}, "checks": [], "warnings": []},
+                              [("rear", "rear/report.html")])
+    head = report[: report.index("<title>")]
+    assert visit.startswith(head) and "script-src 'none'" in html.unescape(head)
+    assert report.endswith("</main></body></html>\n") and visit.endswith("</main></body></html>\n")
 
 
 def test_compare_flags_only_changes_beyond_the_sdd():

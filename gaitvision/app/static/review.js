@@ -1,126 +1,28 @@
 "use strict";
 /* The review: the clip in a <video>, the overlay drawn in a <canvas> over it from the saved landmark
-   track (frame-exact: the video's time is mapped to a frame with the track's own per-frame times), the
-   step table (a click seeks to the step's contact frame), the per-side summary and the corrections. */
+   track (the shared GVOverlay of /static/shared/overlay.js, the same drawing as report.html: frame-exact,
+   the video's time mapped to a frame with the track's own per-frame times), the step table (a click seeks
+   to the step's contact frame), the per-side summary and the corrections. */
 const GVReview = (() => {
-  const COLORS = { left: "rgb(40,120,255)", right: "rgb(255,140,0)" };
-  const PARTS = ["hip", "knee", "ankle", "heel", "foot_index"];
-  const EDGES = [["shoulder", "hip"], ["hip", "knee"], ["knee", "ankle"], ["ankle", "heel"], ["heel", "foot_index"], ["ankle", "foot_index"]];
+  const PARTS = GVOverlay.PARTS;
   const BOOKKEEPING = new Set(["step", "side", "ic_time_s", "ic_frame", "to_time_s", "to_frame", "confidence",
     "midstance_frame", "foot_strike_pattern", "framing_note", "excluded_reason", "low_confidence_reason", "ic_estimated"]);
   const state = { visit: null, doc: null, clipId: null, overlay: null, frame: -1, drawn: 0, offset: 0,
-    calibrated: false, drag: null, editing: false, video: null, canvas: null };
+    calibrated: false, drag: null, editing: false, video: null, canvas: null,
+    // the landmark being dragged is drawn where the pointer is
+    point: (name, f) => (state.drag && state.drag.name === name && state.drag.frame === f ? [state.drag.x, state.drag.y] : null),
+    afterDraw: (f) => {
+      const info = document.getElementById("frame-info");
+      if (info) info.textContent = "frame " + f + " / " + (state.overlay.t.length - 1) + " · " + state.overlay.t[f].toFixed(3) + " s";
+      document.querySelectorAll("#steps tbody tr").forEach((tr) => tr.classList.toggle("current", Number(tr.dataset.ic) === f));
+    } };
 
-  // -- frames and times -----------------------------------------------------------------------------------
-  function frameAt(time) {
-    const T = state.overlay ? state.overlay.t : [];
-    const t = time - state.offset + 1e-4;
-    let lo = 0, hi = T.length - 1;
-    if (!T.length) return -1;
-    if (t < T[0]) return 0;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (T[mid] <= t) lo = mid; else hi = mid - 1; }
-    return lo;
-  }
-  function frameDuration(i) {
-    const T = state.overlay.t;
-    if (i + 1 < T.length) return T[i + 1] - T[i];
-    return T.length > 1 ? T[i] - T[i - 1] : 1 / 30;
-  }
-  function timeOf(i) { return state.offset + state.overlay.t[i] + 0.3 * frameDuration(i); }
-  function seekFrame(i) {
-    const n = state.overlay.t.length;
-    i = Math.max(0, Math.min(n - 1, i));
-    state.video.pause();
-    state.video.currentTime = timeOf(i);
-    draw(i);
-  }
-
-  // -- drawing ------------------------------------------------------------------------------------------------
-  function pt(name, f) {
-    const m = state.overlay.landmarks[name];
-    if (!m) return null;
-    if (state.drag && state.drag.name === name && state.drag.frame === f) return [state.drag.x, state.drag.y];
-    const x = m.x[f], y = m.y[f];
-    return x === null || y === null ? null : [x, y];
-  }
-  function line(ctx, a, b, color, w) {
-    if (!a || !b) return;
-    ctx.strokeStyle = color; ctx.lineWidth = w;
-    ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
-  }
-  function label(ctx, text, x, y, color, size) {
-    ctx.font = `bold ${size}px sans-serif`;
-    const w = ctx.measureText(text).width;
-    const W = state.canvas.width;
-    x = Math.max(4, Math.min(W - w - 8, x));
-    y = Math.max(size + 4, y);
-    ctx.fillStyle = "rgba(0,0,0,0.75)"; ctx.fillRect(x - 4, y - size - 2, w + 8, size + 8);
-    ctx.fillStyle = color; ctx.fillText(text, x, y);
-  }
-  function drawSkeleton(ctx, f, lw) {
-    line(ctx, pt("left_hip", f), pt("right_hip", f), "rgb(200,200,200)", lw * 0.7);
-    for (const side of ["left", "right"]) {
-      for (const [a, b] of EDGES) line(ctx, pt(side + "_" + a, f), pt(side + "_" + b, f), COLORS[side], lw);
-      for (const p of PARTS) {
-        const q = pt(side + "_" + p, f);
-        if (!q) continue;
-        ctx.fillStyle = COLORS[side]; ctx.strokeStyle = "white"; ctx.lineWidth = 1.5;
-        ctx.beginPath(); ctx.arc(q[0], q[1], lw * 1.6, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-      }
-    }
-  }
-  function stepText(s, sideView) {
-    const v = s.values, tag = (s.side === "left" ? "L" : "R") + s.step;
-    if (sideView) {
-      const parts = [];
-      if (v.knee_flexion_ic_deg !== undefined) parts.push("knee " + GV.fmt(v.knee_flexion_ic_deg, 0) + "°");
-      if (v.foot_strike_angle_deg !== undefined) parts.push("foot " + (v.foot_strike_angle_deg >= 0 ? "+" : "") + GV.fmt(v.foot_strike_angle_deg, 0) + "°");
-      return tag + " " + parts.join(" · ");
-    }
-    return tag + (v.knee_fppa_peak_deg !== undefined ? " knee FPPA " + GV.fmt(v.knee_fppa_peak_deg, 0) + "°" : "");
-  }
-  function drawStep(ctx, s, lw, size) {
-    const g = s.geometry, color = COLORS[s.side];
-    const sideView = state.overlay.view.startsWith("side");
-    if (sideView) {
-      line(ctx, g.heel, g.foot_index, "rgb(255,230,0)", lw * 1.3);
-      line(ctx, g.mid_hip, g.knee, "white", lw);
-      line(ctx, g.knee, g.ankle, "white", lw);
-    } else {
-      line(ctx, g.hip, g.knee, "rgb(255,230,0)", lw * 1.3);
-      line(ctx, g.knee, g.ankle, "rgb(255,230,0)", lw * 1.3);
-    }
-    const anchor = g.knee || g.heel || [20, 40];
-    label(ctx, stepText(s, sideView) + (s.excluded ? " (excluded)" : ""), anchor[0] + 12, anchor[1] - 12, color, size);
-  }
-  function draw(f) {
-    const ctx = state.canvas.getContext("2d");
-    const W = state.canvas.width, H = state.canvas.height;
-    ctx.clearRect(0, 0, W, H);
-    if (f < 0 || !state.overlay) return;
-    const lw = Math.max(2, W / 320), size = Math.max(14, Math.round(W / 40));
-    drawSkeleton(ctx, f, lw);
-    const win = Math.max(1, Math.round(0.12 / frameDuration(f)));
-    for (const s of state.overlay.steps) if (s.frame !== null && Math.abs(f - s.frame) <= win) drawStep(ctx, s, lw, size);
-    label(ctx, "frame " + f, 8, H - 10, "white", Math.round(size * 0.8));
-    state.frame = f; state.drawn += 1;
-    const info = document.getElementById("frame-info");
-    if (info) info.textContent = "frame " + f + " / " + (state.overlay.t.length - 1) + " · " + state.overlay.t[f].toFixed(3) + " s";
-    document.querySelectorAll("#steps tbody tr").forEach((tr) => tr.classList.toggle("current", Number(tr.dataset.ic) === f));
-  }
-  function onFrame(now, meta) {
-    if (!state.calibrated && state.video.currentTime < 1e-3 && meta && typeof meta.mediaTime === "number") {
-      state.offset = meta.mediaTime - state.overlay.t[0]; // the first frame's media time
-    }
-    state.calibrated = true;
-    draw(frameAt(meta ? meta.mediaTime : state.video.currentTime));
-    state.video.requestVideoFrameCallback(onFrame);
-  }
-  function playLoop() {
-    if (!state.video || state.video.paused) return;
-    draw(frameAt(state.video.currentTime));
-    requestAnimationFrame(playLoop);
-  }
+  // -- frames, times and drawing: GVOverlay on this page's state -------------------------------------------
+  const frameAt = (time) => GVOverlay.frameAt(state, time);
+  const timeOf = (i) => GVOverlay.timeOf(state, i);
+  const seekFrame = (i) => GVOverlay.seekFrame(state, i);
+  const draw = (f) => GVOverlay.draw(state, f);
+  const pt = (name, f) => GVOverlay.point(state, name, f);
 
   // -- landmark drag ----------------------------------------------------------------------------------------
   function framePos(ev) {
@@ -306,10 +208,6 @@ const GVReview = (() => {
     canvas.addEventListener("pointerdown", startDrag);
     canvas.addEventListener("pointermove", moveDrag);
     canvas.addEventListener("pointerup", endDrag);
-    video.addEventListener("seeked", () => draw(frameAt(video.currentTime)));
-    video.addEventListener("play", () => requestAnimationFrame(playLoop));
-    video.addEventListener("loadeddata", () => { if (state.frame < 0) draw(frameAt(video.currentTime)); });
-    if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) video.requestVideoFrameCallback(onFrame);
     return { wrap: GV.el("div", { class: "player" }, video, canvas), controls, video, canvas };
   }
 
@@ -328,6 +226,7 @@ const GVReview = (() => {
       box.textContent = "";
       const p = player(clip);
       state.video = p.video; state.canvas = p.canvas; state.frame = -1; state.calibrated = false; state.offset = 0;
+      GVOverlay.attach(state);
       box.append(GV.el("h2", {}, "Review"), ...[clipTabs(doc, results)].filter(Boolean),
         GV.el("div", { class: "review-grid" }, GV.el("div", { class: "left" }, p.wrap, p.controls),
           GV.el("div", { class: "right" }, GV.el("h3", {}, "Summary"), GV.el("div", { id: "summary-box" }),
