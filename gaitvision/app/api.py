@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from gaitvision import __version__
 from gaitvision.app import store
-from gaitvision.app.db import Job
+from gaitvision.app.db import Job, get_or_404
 from gaitvision.app.results import patient_trends, visit_csv, visit_document, visit_zip
 from gaitvision.app.review import overlay_data
 from gaitvision.app.server import AppContext, context, json_body
@@ -215,10 +215,7 @@ def reanalyse(request: Request, clip_id: int) -> dict[str, Any]:
 def get_job(request: Request, job_id: int) -> dict[str, Any]:
     """``{"state": queued|running|done|failed|interrupted, "stage", "progress": 0-1, "error"}``."""
     with context(request).db.session() as s:
-        job = s.get(Job, job_id)
-        if job is None:
-            raise store.NotFound(f"There is no job {job_id}.")
-        return store.job_dict(job)
+        return store.job_dict(get_or_404(s, Job, job_id))
 
 
 @router.get("/clips/{clip_id}/video")

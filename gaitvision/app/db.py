@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -36,14 +36,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from gaitvision.errors import ConfigError
 
 __all__ = [
-    "MIGRATIONS", "SCHEMA_VERSION", "Base", "Clip", "CorrectionRow", "Database", "Job", "Patient", "Visit",
-    "migrate", "now",
+    "MIGRATIONS", "SCHEMA_VERSION", "Base", "Clip", "CorrectionRow", "Database", "Job", "NotFound", "Patient", "Visit",
+    "get_or_404", "migrate", "now", "row_dict",
 ]
 
 
 def now() -> dt.datetime:
     """The current time in UTC, without microseconds."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+
+
+class NotFound(LookupError):
+    """No such patient, visit, clip, job or correction (the server answers 404)."""
 
 
 class Base(DeclarativeBase):
@@ -145,6 +149,29 @@ class CorrectionRow(Base):
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     clip: Mapped[Clip] = relationship(back_populates="corrections")
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def get_or_404(s: Session, model: type[_Row], row_id: int) -> _Row:
+    """The ``model`` row with this id, or :class:`NotFound` naming it ("There is no visit 7.")."""
+    row = s.get(model, row_id)
+    if row is None:
+        raise NotFound(f"There is no {model.__name__.lower()} {row_id}.")
+    return row
+
+
+def row_dict(row: Base, *names: str, **derived: Any) -> dict[str, Any]:
+    """The row as the API shows it: ``names`` in that order, dates and times as ISO text (None stays None).
+
+    Each name is the row's attribute of that name, or the value ``derived``
+    gives for it (a computed or renamed entry in its place).
+    """
+    if unknown := set(derived) - set(names):
+        raise TypeError(f"row_dict: {sorted(unknown)} given but not among the names {names}")
+    values = ((n, derived[n] if n in derived else getattr(row, n)) for n in names)
+    return {n: v.isoformat() if isinstance(v, dt.date) else v for n, v in values}
 
 
 def _v1(conn: Connection) -> None:

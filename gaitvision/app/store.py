@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gaitvision.app.db import Clip, CorrectionRow, Job, Patient, Visit, now
+from gaitvision.app.db import Clip, CorrectionRow, Job, NotFound, Patient, Visit, get_or_404, now, row_dict
 from gaitvision.app.media import probe_clip, stored_suffix
 from gaitvision.app.review import AnalysisCache, ClipAnalysis, automatic_and_new, result_document
 from gaitvision.app.settings import AppSettings
@@ -41,10 +41,6 @@ __all__ = [
 
 VIEWS = ("auto", "side", "rear", "front")
 _CHUNK = 1 << 20
-
-
-class NotFound(LookupError):
-    """No such patient, visit, clip, job or correction."""
 
 
 class BadInput(ValueError):
@@ -82,8 +78,7 @@ def _date(d: dict[str, Any]) -> dt.date:
 
 def patient_dict(p: Patient, *, visits: bool = False) -> dict[str, Any]:
     """A patient as the API shows it."""
-    d: dict[str, Any] = {"id": p.id, "name": p.name, "external_id": p.external_id, "notes": p.notes,
-                         "created_at": p.created_at.isoformat()}
+    d = row_dict(p, "id", "name", "external_id", "notes", "created_at")
     if visits:
         d["visits"] = [visit_dict(v) for v in p.visits]
     return d
@@ -102,10 +97,7 @@ def create_patient(s: Session, data: dict[str, Any]) -> Patient:
 
 def get_patient(s: Session, patient_id: int) -> Patient:
     """The patient, or :class:`NotFound`."""
-    p = s.get(Patient, patient_id)
-    if p is None:
-        raise NotFound(f"There is no patient {patient_id}.")
-    return p
+    return get_or_404(s, Patient, patient_id)
 
 
 def update_patient(s: Session, patient_id: int, data: dict[str, Any]) -> Patient:
@@ -156,8 +148,8 @@ def delete_patient(s: Session, settings: AppSettings, patient_id: int, cache: An
 
 def visit_dict(v: Visit) -> dict[str, Any]:
     """A visit as the API shows it (without results)."""
-    return {"id": v.id, "patient_id": v.patient_id, "date": v.date.isoformat(), "speed": v.speed,
-            "shoes": v.shoes, "notes": v.notes, "clips": [clip_dict(c) for c in v.clips]}
+    return row_dict(v, "id", "patient_id", "date", "speed", "shoes", "notes", "clips",
+                    clips=[clip_dict(c) for c in v.clips])
 
 
 def create_visit(s: Session, patient_id: int, data: dict[str, Any]) -> Visit:
@@ -172,10 +164,7 @@ def create_visit(s: Session, patient_id: int, data: dict[str, Any]) -> Visit:
 
 def get_visit(s: Session, visit_id: int) -> Visit:
     """The visit, or :class:`NotFound`."""
-    v = s.get(Visit, visit_id)
-    if v is None:
-        raise NotFound(f"There is no visit {visit_id}.")
-    return v
+    return get_or_404(s, Visit, visit_id)
 
 
 def update_visit(s: Session, visit_id: int, data: dict[str, Any]) -> Visit:
@@ -204,9 +193,9 @@ def delete_visit(s: Session, settings: AppSettings, visit_id: int, cache: Analys
 def clip_dict(c: Clip) -> dict[str, Any]:
     """A clip with its latest job."""
     job = c.jobs[-1] if c.jobs else None
-    return {"id": c.id, "visit_id": c.visit_id, "view_hint": c.view_hint, "view": c.view, "slot": slot_of(c),
-            "original_name": c.original_name, "size_bytes": c.size_bytes, "codec": c.codec, "pix_fmt": c.pix_fmt,
-            "playable": bool(c.playable_name), "job": job_dict(job) if job else None}
+    return row_dict(c, "id", "visit_id", "view_hint", "view", "slot", "original_name", "size_bytes", "codec", "pix_fmt",
+                    "playable", "job", slot=slot_of(c), playable=bool(c.playable_name),
+                    job=job_dict(job) if job else None)
 
 
 def slot_of(c: Clip) -> str:
@@ -221,17 +210,13 @@ def slot_of(c: Clip) -> str:
 
 def job_dict(j: Job) -> dict[str, Any]:
     """A job's state as ``GET /api/jobs/{id}`` shows it."""
-    return {"id": j.id, "clip_id": j.clip_id, "visit_id": j.clip.visit_id, "state": j.state, "stage": j.stage,
-            "progress": round(float(j.progress), 4), "error": j.error or None, "attempts": j.attempts,
-            "interrupted": j.interrupted}
+    return row_dict(j, "id", "clip_id", "visit_id", "state", "stage", "progress", "error", "attempts", "interrupted",
+                    visit_id=j.clip.visit_id, progress=round(float(j.progress), 4), error=j.error or None)
 
 
 def get_clip(s: Session, clip_id: int) -> Clip:
     """The clip, or :class:`NotFound`."""
-    c = s.get(Clip, clip_id)
-    if c is None:
-        raise NotFound(f"There is no clip {clip_id}.")
-    return c
+    return get_or_404(s, Clip, clip_id)
 
 
 def receive_upload(settings: AppSettings, stream: BinaryIO) -> Path:
@@ -323,10 +308,9 @@ def reanalyse(s: Session, clip_id: int) -> Job:
 
 def correction_dict(r: CorrectionRow) -> dict[str, Any]:
     """A correction's audit record."""
-    return {"id": r.id, "clip_id": r.clip_id, "type": r.kind, "correction": json.loads(r.data),
-            "automatic_value": json.loads(r.automatic_value), "new_value": json.loads(r.new_value),
-            "reason": r.reason, "created_at": r.created_at.isoformat(), "undone": r.undone,
-            "undone_at": r.undone_at.isoformat() if r.undone_at else None}
+    return row_dict(r, "id", "clip_id", "type", "correction", "automatic_value", "new_value", "reason", "created_at",
+                    "undone", "undone_at", type=r.kind, correction=json.loads(r.data),
+                    automatic_value=json.loads(r.automatic_value), new_value=json.loads(r.new_value))
 
 
 def _active(c: Clip) -> list[Correction]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,16 +19,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.browser import browser_factory  # noqa: F401 - a fixture, for ``browser`` below
 
 ROOT = Path(__file__).resolve().parents[2]
 SIDE_SAMPLE = ROOT / "sample_videos" / "side_left_60fps.mp4"
-CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def free_port() -> int:
@@ -135,32 +133,6 @@ def multipart(fields: dict[str, str], file_field: str, path: Path, filename: str
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Debian chromium through Selenium (skips without it, except in CI)."""
-    binary = next((b for b in CHROMIUM if os.path.exists(b)), None) or shutil.which("chromium")
-    missing = []
-    if not binary:
-        missing.append("chromium (apt-get install chromium)")
-    if not os.path.exists(CHROMEDRIVER):
-        missing.append("chromedriver (apt-get install chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium (pip install '.[dev]')")
-    if missing:
-        msg = "the app's browser test needs " + ", ".join(missing) + "; .ci/run installs them"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = binary
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"):
-        opts.add_argument(a)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-app-profile')}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_window_size(1400, 1400)
-    yield driver
-    driver.quit()
+def browser(browser_factory: Callable[..., Any]) -> Any:  # noqa: F811 - the fixture imported above
+    """Headless Debian chromium through Selenium (tests/fixtures/browser.py: skips without it, except in CI)."""
+    return browser_factory(window_wh=(1400, 1400), who="the app's browser test")

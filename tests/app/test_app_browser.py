@@ -42,7 +42,11 @@ def _clip_folder(srv: AppServer, clip_id: int) -> Path:
 
 
 def _wait(driver, cond, timeout=60.0, what="condition"):
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: cond(d), message=what)
+    """Poll ``cond``; an element the page re-rendered meanwhile (stale) is looked up again on the next poll."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: cond(d), message=what)
 
 
 def _cell(driver, metric, side):
