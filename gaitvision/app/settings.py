@@ -61,8 +61,9 @@ class AppSettings:
         Start the analysis worker process with the server
         (``$GAITVISION_APP_WORKER=0``: run ``python -m gaitvision.app.worker --data DIR`` yourself).
     annotated_video
-        Write ``annotated.mp4`` in each analysis folder (``$GAITVISION_APP_VIDEO=0``: skip it;
-        the review page draws its own overlay).
+        Also write ``annotated.mp4`` in each analysis folder (``$GAITVISION_APP_VIDEO=1``), to share.
+        Off by default, as for ``gaitvision analyze``: the review page draws its own overlay over the
+        clip, and a job is done without waiting for an encode.
     pose_threads
         Inference threads of the pose model (``$GAITVISION_POSE_THREADS``; default: the pipeline's).
     """
@@ -71,7 +72,7 @@ class AppSettings:
     token: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB << 20
     start_worker: bool = True
-    annotated_video: bool = True
+    annotated_video: bool = False
     pose_threads: int | None = None
 
     @property
@@ -121,6 +122,6 @@ class AppSettings:
             token=token or os.environ.get("GAITVISION_TOKEN") or None,
             max_upload_bytes=max_bytes,
             start_worker=_env_flag("GAITVISION_APP_WORKER", True),
-            annotated_video=_env_flag("GAITVISION_APP_VIDEO", True),
+            annotated_video=_env_flag("GAITVISION_APP_VIDEO", False),
             pose_threads=int(threads) if threads.isdigit() and int(threads) > 0 else None,
         )
