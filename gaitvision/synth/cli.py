@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gaitvision.synth.spec import STRIKES, VIEWS, SynthSpec
+from gaitvision.errors import ConfigError
+from gaitvision.synth.spec import OCCLUDERS, STRIKES, VIEWS, SynthSpec
 
 __all__ = ["add_synth_parser", "run_synth", "spec_from_args"]
 
@@ -93,6 +94,15 @@ def add_synth_parser(sub: Any) -> argparse.ArgumentParser:
     g.add_argument("--motion-blur", type=int, help="sub-frames averaged per frame (default 1 = none)")
     g.add_argument("--crf", type=int, help="x264 quality, higher = smaller file (default 25)")
     g.add_argument("--seed", type=int, help="noise seed (default 0)")
+    g = s.add_argument_group("a second person")
+    g.add_argument("--occluder", choices=OCCLUDERS,
+                   help="walker: a second body crosses the picture in front of the treadmill (default: none)")
+    g.add_argument("--occluder-start", type=float, help="when it enters the picture, s (default 3)")
+    g.add_argument("--occluder-duration", type=float, help="how long it takes to cross the picture, s (default 2)")
+    g.add_argument("--occluder-distance", type=float,
+                   help="its path in front of the runner, towards the camera, m (default 1)")
+    g.add_argument("--occluder-direction", type=int, choices=(1, -1),
+                   help="1 crosses to image right (default), -1 to image left")
     s.add_argument("--print-spec", action="store_true", help="print the resolved spec and exit")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--verbose", action="store_true", help="log details; show tracebacks on errors")
@@ -129,7 +139,24 @@ def spec_from_args(args: argparse.Namespace) -> SynthSpec:
         body["gender"] = 0.0 if args.sex == "male" else 1.0
     for name, rgb in args.colour or []:
         clo[name] = rgb
+    _occluder_from_args(args, d)
     return SynthSpec.from_dict(d)
+
+
+def _occluder_from_args(args: argparse.Namespace, d: dict[str, Any]) -> None:
+    """The ``occluder`` section of spec dict ``d`` from the ``--occluder*`` options (in place)."""
+    extra = {"start_s": args.occluder_start, "duration_s": args.occluder_duration,
+             "distance_m": args.occluder_distance, "direction": args.occluder_direction}
+    given = {k: v for k, v in extra.items() if v is not None}
+    if args.occluder is None and d.get("occluder") is None:
+        if given:
+            raise ConfigError("--occluder-* options need --occluder walker.")
+        return
+    occ = dict(d.get("occluder") or {})
+    if args.occluder is not None:
+        occ["kind"] = args.occluder
+    occ.update(given)
+    d["occluder"] = occ
 
 
 def run_synth(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported where a clip is rendered (torch, numba)
     from gaitvision.synth.body import Body
     from gaitvision.synth.camera import Camera
     from gaitvision.synth.kinematics import GaitModel
+    from gaitvision.synth.occluder import Walker
     from gaitvision.synth.raster import Scene
 
 __all__ = ["TRUTH_FORMAT", "render_clip"]
@@ -78,6 +79,7 @@ def render_clip(
     from gaitvision.synth.body import Body  # noqa: PLC0415 (torch)
     from gaitvision.synth.camera import make_camera
     from gaitvision.synth.kinematics import GaitModel
+    from gaitvision.synth.occluder import Walker
     from gaitvision.synth.raster import Scene
 
     t_start = time.perf_counter()
@@ -93,9 +95,12 @@ def render_clip(
     if max_frames is not None:
         n = min(n, max_frames)
     times = np.arange(n) / r.fps
+    walker = Walker(spec, cam) if spec.occluder is not None else None
     rendered = _render_frames(spec, video_path, body=body, gm=gm, cam=cam, scene=scene, times=times,
-                              progress=progress)
+                              progress=progress, walker=walker)
     doc = _truth_doc(spec, video_path, rendered, body=body, gm=gm, cam=cam, times=times, t_start=t_start)
+    if walker is not None:
+        doc["occluder"] = walker.truth(n, r.fps)
     write_text(truth_path, json.dumps(doc, separators=(",", ":"), allow_nan=False))
     logger.info("Rendered %s (%d frames) in %.1f s", video_path, n, doc["render_seconds"])
     return doc
@@ -121,8 +126,14 @@ def _render_frames(
     scene: Scene,
     times: NDArray[np.float64],
     progress: Callable[[int, int], None] | None,
+    walker: Walker | None = None,
 ) -> _Rendered:
-    """Pose, rasterise and encode every frame (atomically) in batches of :data:`BATCH`."""
+    """Pose, rasterise and encode every frame (atomically) in batches of :data:`BATCH`.
+
+    With ``walker``, the second person is drawn with the runner in the
+    frames it may be in view, and what it hides is recorded
+    (:meth:`Walker.record`); every other frame is drawn as without it.
+    """
     from gaitvision.synth.body import MEDIAPIPE_NAMES  # noqa: PLC0415 (torch)
 
     r = spec.render
@@ -153,9 +164,17 @@ def _render_frames(
             if nb > 1:
                 sub = [gm.state(float(t + o)) for t in bt for o in offsets]
                 sub_posed = body.pose(sub, spec.gait).vertices.reshape(len(bt), nb, -1, 3)
+            in_view = [k for k, t in enumerate(bt) if walker is not None and walker.active(float(t))]
+            walker_v = dict(zip(in_view, walker.vertices([float(bt[k]) for k in in_view]), strict=True)
+                            ) if walker is not None else {}
             for k, t in enumerate(bt):
                 frames = sub_posed[k] if sub_posed is not None else posed.vertices[k:k + 1]
-                img = shader.exposure(frames)
+                if k in walker_v and walker is not None:
+                    img = shader.exposure(frames, walker, walker_v[k])
+                    walker.record(b0 + k, posed.vertices[k], body.faces, {i: lms[i][k] for i in lms},
+                                  walker_v[k])
+                else:
+                    img = shader.exposure(frames)
                 if r.noise_sigma > 0:
                     img = img + rng.normal(0.0, r.noise_sigma, img.shape)
                 writer.write(np.clip(img + 0.5, 0, 255).astype(np.uint8), float(t))
@@ -176,8 +195,19 @@ class _Shader:
         self.albedo = np.asarray(body.face_colors, dtype=np.float64) ** GAMMA
         self.view_dir = -cam.R[2]
 
-    def exposure(self, frames: NDArray[np.float32]) -> NDArray[np.floating[Any]]:
-        """The 0-255 image (float) of the sub-frame vertex sets ``frames`` (k, V, 3), averaged."""
+    def exposure(self, frames: NDArray[np.float32], walker: Walker | None = None,
+                 walker_v: NDArray[np.float64] | None = None) -> NDArray[np.floating[Any]]:
+        """The 0-255 image (float) of the sub-frame vertex sets ``frames`` (k, V, 3), averaged.
+
+        With ``walker`` and its vertices ``walker_v``, the walker is drawn in
+        every sub-frame too (at the frame's time).
+        """
+        if walker is not None and walker_v is not None:
+            acc = self._linear_with(frames[0], walker, walker_v)
+            for v in frames[1:]:
+                acc = acc + self._linear_with(v, walker, walker_v)
+            img0: NDArray[np.floating[Any]] = np.clip(acc / len(frames), 0.0, 1.0) ** (1.0 / GAMMA) * 255.0
+            return img0
         acc = self._linear(frames[0])
         for v in frames[1:]:
             acc = acc + self._linear(v)
@@ -191,6 +221,23 @@ class _Shader:
         depth = self.cam.to_cam(v)[:, 2]
         light = shade(vertex_normals(v, self.body.faces), self.spec.scene, self.view_dir, depth)
         return self.scene.render(v, self.body.faces, light, self.albedo)
+
+    def _light(self, v: NDArray[np.float64], faces: NDArray[np.int32]) -> NDArray[np.float64]:
+        from gaitvision.synth.raster import shade, vertex_normals
+
+        depth = self.cam.to_cam(v)[:, 2]
+        return shade(vertex_normals(v, faces), self.spec.scene, self.view_dir, depth)
+
+    def _linear_with(self, vertices: NDArray[np.float32], walker: Walker,
+                     walker_v: NDArray[np.float64]) -> NDArray[np.float32]:
+        """The runner and the walker in one z-buffer (each lit on its own)."""
+        v = vertices.astype(np.float64)
+        wf = walker.body.faces
+        verts = np.concatenate([v, walker_v])
+        faces = np.concatenate([self.body.faces, wf + len(v)]).astype(np.int32)
+        light = np.concatenate([self._light(v, self.body.faces), self._light(walker_v, wf)])
+        albedo = np.concatenate([self.albedo, walker.albedo ** GAMMA])
+        return self.scene.render(verts, faces, light, albedo)
 
 
 def _truth_doc(

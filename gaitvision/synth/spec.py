@@ -22,6 +22,8 @@ __all__ = [
     "CameraSpec",
     "ClothingSpec",
     "GaitSpec",
+    "OCCLUDERS",
+    "OccluderSpec",
     "RenderSpec",
     "SceneSpec",
     "SynthSpec",
@@ -31,6 +33,7 @@ __all__ = [
 
 VIEWS = ("side-left", "side-right", "rear", "front")
 STRIKES = ("rearfoot", "midfoot", "forefoot")
+OCCLUDERS = ("walker",)
 
 #: Default foot-strike angle (foot vs belt at contact, + = toe up) per pattern,
 #: inside the Mo et al. 2021 classes (RFS > 7.4 deg, FFS < -0.8 deg).
@@ -222,6 +225,38 @@ class RenderSpec:
 
 
 @dataclass
+class OccluderSpec:
+    """A second person crossing the picture in front of the treadmill (the right-person tests).
+
+    ``kind`` ``"walker"``: a second anny body (other phenotype and clothing)
+    with the renderer's slowest gait (120 steps/min, duty factor 0.45, a
+    brisk walk-jog), crossing on the floor ``distance_m`` in front of the
+    runner towards the camera, along the camera's horizontal axis: it enters
+    the picture at one edge at ``start_s`` and leaves at the other edge
+    ``duration_s`` later, passing in front of the runner. ``direction`` +1
+    crosses to image right, -1 to image left.
+    """
+
+    kind: Literal["walker"] = "walker"
+    start_s: float = 3.0
+    duration_s: float = 2.0
+    distance_m: float = 1.0
+    direction: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in OCCLUDERS:
+            raise ConfigError(f"occluder kind must be one of {OCCLUDERS}, but got {self.kind!r}.")
+        if not 0.5 <= self.duration_s <= 20.0:
+            raise ConfigError(f"occluder duration must be in [0.5, 20] s, but got {self.duration_s}.")
+        if self.start_s < 0:
+            raise ConfigError(f"occluder start must be >= 0 s, but got {self.start_s}.")
+        if not 0.3 <= self.distance_m <= 3.0:
+            raise ConfigError(f"occluder distance must be in [0.3, 3] m, but got {self.distance_m}.")
+        if self.direction not in (-1, 1):
+            raise ConfigError(f"occluder direction must be 1 or -1, but got {self.direction!r}.")
+
+
+@dataclass
 class SynthSpec:
     """Everything needed to render one clip."""
 
@@ -232,23 +267,30 @@ class SynthSpec:
     camera: CameraSpec = field(default_factory=CameraSpec)
     scene: SceneSpec = field(default_factory=SceneSpec)
     render: RenderSpec = field(default_factory=RenderSpec)
+    #: None (the default): the runner alone; the spec's dict then has no ``occluder`` key
+    occluder: OccluderSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the truth file's ``spec``)."""
         d = dataclasses.asdict(self)
         d["gait"]["strike_angle_deg"] = self.gait.strike_angle
         d["gait"]["knee_flex_ic_deg"] = self.gait.knee_ic
+        if self.occluder is None:
+            del d["occluder"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SynthSpec:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
         parts = {"gait": GaitSpec, "body": BodySpec, "clothing": ClothingSpec,
-                 "camera": CameraSpec, "scene": SceneSpec, "render": RenderSpec}
+                 "camera": CameraSpec, "scene": SceneSpec, "render": RenderSpec,
+                 "occluder": OccluderSpec}
         kwargs: dict[str, Any] = {}
         for key, value in d.items():
             if key == "name":
                 kwargs["name"] = str(value)
+            elif key == "occluder" and value is None:
+                continue
             elif key in parts:
                 known = {f.name for f in dataclasses.fields(parts[key])}
                 unknown = set(value) - known
