@@ -41,6 +41,7 @@ from gaitvision.pose.outline_frames import add_knee_outline, segment_video_frame
 from gaitvision.pose.parallel import track_video_parallel
 from gaitvision.pose.pelvis_cache import load_pelvis_cache, save_pelvis_cache
 from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_video
+from gaitvision.pose.roi import auto_crop
 from gaitvision.pose.view import ViewEstimate, resolve_view
 from gaitvision.quality.playback import refusal_hint
 from gaitvision.quality.recording import explain_no_steps
@@ -300,9 +301,17 @@ def _pose_pass(
     cb = (lambda done: progress("pose", done, meta.frames)) if progress else None
     track = track_video_parallel(video, workers=config.workers, threads=config.pose_threads,
                                  progress=cb, leg_outline=leg_outline, roi=config.roi)
+    options = _pose_options(config)
+    region = auto_crop(track) if config.roi is None else None
+    if region is not None:  # the model was on someone else for a while: again on the runner's region
+        logger.info("Someone else was in the picture: running the pose pass again on the runner's region %s",
+                    region.roi)
+        track = track_video_parallel(video, workers=config.workers, threads=config.pose_threads,
+                                     progress=cb, leg_outline=has_knee_outline(track), roi=region.roi)
+        options = AUTO_ROI + ",".join(str(v) for v in region.roi)
     seconds = time.perf_counter() - t0
     save_track(track_path, track, source_fingerprint=fingerprint,
-               model_name=MODEL_NAME, model_version=model_version(), pose_options=_pose_options(config))
+               model_name=MODEL_NAME, model_version=model_version(), pose_options=options)
     return track, seconds
 
 
@@ -312,6 +321,10 @@ def _tidy_failed(out: Path, created: bool) -> None:
     if created:
         with contextlib.suppress(OSError):
             out.rmdir()  # only succeeds if empty (a cached track.npz is kept)
+
+
+#: ``pose_options`` of a track whose pass ran on the region found automatically (:func:`auto_crop`)
+AUTO_ROI = "auto-roi="
 
 
 def _pose_options(config: AnalysisConfig) -> str:
@@ -328,8 +341,12 @@ def _cached_track(track_path: Path, fingerprint: str, config: AnalysisConfig) ->
     except InvalidTrackError as err:
         logger.warning("Ignoring unreadable cached track: %s", err)
         return None
-    if info != {"source_fingerprint": fingerprint, "model_name": MODEL_NAME, "model_version": model_version(),
-                "pose_options": _pose_options(config)}:
+    options = info.get("pose_options", "")
+    if config.roi is None and options.startswith(AUTO_ROI):
+        options = ""  # the region found automatically on a pass without --roi
+    if {**info, "pose_options": options} != {"source_fingerprint": fingerprint, "model_name": MODEL_NAME,
+                                             "model_version": model_version(),
+                                             "pose_options": _pose_options(config)}:
         return None
     logger.info("Reusing the landmark track in %s", track_path)
     return cached

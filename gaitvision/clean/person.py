@@ -1,13 +1,23 @@
-"""Keep one runner: drop the frames in which the pose model followed someone else."""
+"""Keep one runner: drop the frames in which the pose model followed someone else.
+
+Two checks, both leaving the frames missing (not measurable) rather than
+measuring the wrong person: a jump of the torso to another place
+(:func:`follow_one_person`), and, for a runner on a treadmill, a pose that
+is not at the runner's fixed place or not of the runner's size while
+someone passes in front (:func:`gaitvision.pose.roi.find_runner` finds
+the place; frames :data:`HIDDEN_MARGIN_S` either side of such frames go
+too, as the pose model takes a few frames to leave and re-acquire the runner).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from gaitvision.pose.roi import find_runner
 from gaitvision.track import LandmarkTrack
 
 __all__ = ["PersonCheck", "follow_one_person"]
@@ -32,6 +42,10 @@ class PersonCheck:
         Times (s) at which the pose model jumped to someone else.
     frames_dropped
         Frames whose pose belonged to another person and were removed.
+    hidden
+        ``(start, end)`` times (s) of the stretches in which the pose was not
+        at the runner's place (someone in front, or the model on them);
+        their frames are among ``frames_dropped``.
     warnings
         Plain sentences for ``summary.json``.
     """
@@ -41,6 +55,7 @@ class PersonCheck:
     switches: list[float]
     frames_dropped: int
     warnings: list[str]
+    hidden: list[tuple[float, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``runner`` block of ``summary.json``."""
@@ -49,12 +64,18 @@ class PersonCheck:
             "box_frac": [round(v, 3) for v in self.box_frac],
             "switches_s": [round(v, 3) for v in self.switches],
             "frames_dropped": self.frames_dropped,
+            "hidden_s": [[round(a, 3), round(b, 3)] for a, b in self.hidden],
             "tracked_by": "MediaPipe BlazePose (one person: the first it detects, followed "
                           "frame to frame; re-detected when lost)",
         }
 
 
 _TORSO = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+
+#: frames this close to a frame off the runner's place are left out too, s
+HIDDEN_MARGIN_S = 0.15
+#: a stretch at the runner's place shorter than this between two stretches off it is left out too, s
+MIN_BACK_S = 0.3
 
 
 def follow_one_person(
@@ -96,15 +117,69 @@ def follow_one_person(
     else:
         keep = np.zeros(track.n_frames, bool)
     drop = ok & ~keep
+    new = _dropped(track, drop)
+    off = _off_the_runner(new)
+    away = off & ok & keep
+    hidden = [(float(track.time_s[a]), float(track.time_s[b - 1])) for a, b in _runs(off)]
+    if away.any():
+        drop |= away
+        keep &= ~away
+        new = _dropped(track, drop)
+    box, cx = _runner_box(new, keep, centre)
+    position = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else "centre"
+    warnings = _switch_warnings(switches, position, int((drop & ~away).sum()))
+    if hidden:
+        warnings.append(
+            f"Something passed in front of the runner or the pose model followed someone else "
+            f"{len(hidden)} time(s) (first {hidden[0][0]:.1f}-{hidden[0][1]:.1f} s); those "
+            f"{int(away.sum())} frames were not measured. Film with nobody passing in front."
+        )
+    return new, PersonCheck(position, box, switches, int(drop.sum()), warnings, hidden)
+
+
+def _dropped(track: LandmarkTrack, drop: NDArray[np.bool_]) -> LandmarkTrack:
+    """``track`` with the frames ``drop`` missing (the same object when there are none)."""
+    if not drop.any():
+        return track
     xy = track.xy.copy()
     conf = track.confidence.copy()
     xy[drop] = np.nan
     conf[drop] = 0.0
-    new = track.replace(xy=xy, confidence=conf) if drop.any() else track
-    box, cx = _runner_box(new, keep, centre)
-    position = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else "centre"
-    return new, PersonCheck(position, box, switches, int(drop.sum()),
-                            _switch_warnings(switches, position, int(drop.sum())))
+    return track.replace(xy=xy, confidence=conf)
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``(start, end)`` (end exclusive) of each run of True."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def _off_the_runner(track: LandmarkTrack) -> NDArray[np.bool_]:
+    """Frames whose pose is not at the treadmill runner's place, with a margin (all False if no runner is found).
+
+    Frames within :data:`HIDDEN_MARGIN_S` of such a frame are included
+    (the pose model puts the runner's feet on the other person's legs a few
+    frames before its hips follow, and takes a few to settle back), and
+    so are the frames of a return to the place shorter than :data:`MIN_BACK_S`
+    between two such stretches.
+    """
+    region = find_runner(track)
+    n = track.n_frames
+    if region is None:
+        return np.zeros(n, bool)
+    found = np.isfinite(track.xy[:, [track.landmark_names.index(k) for k in _TORSO]]).all(axis=(1, 2))
+    away: NDArray[np.bool_] = found & ~region.at_home
+    if not away.any():
+        return away
+    t = track.time_s
+    out: NDArray[np.bool_] = away.copy()
+    for a, b in _runs(away):
+        out |= (t >= t[a] - HIDDEN_MARGIN_S) & (t <= t[b - 1] + HIDDEN_MARGIN_S)
+    runs = _runs(out)
+    for (_, b), (c, _) in zip(runs[:-1], runs[1:], strict=True):
+        if t[c] - t[b - 1] < MIN_BACK_S:
+            out[b:c] = True
+    return out
 
 
 def _segments(
