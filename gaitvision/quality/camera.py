@@ -24,9 +24,21 @@ Methods
 -------
 Side views, yaw: the left and right eyes (outer corners, centres), ears,
 shoulders and hips lie on one image point each when the camera is square;
-turned by ``yaw`` their signed image separation is ``width * sin(yaw)``,
-each width a fixed fraction of the leg length (:data:`SIDE_PAIRS`); the
-pairs' estimates are combined by their spreads (the face's are the tightest).
+turned by ``yaw`` their true signed image separation is ``width * sin(yaw)``.
+MediaPipe does not place them so (measured on rendered runners, see
+:data:`SIDE_PAIRS`): it sees a side-on runner a little turned towards the
+camera whichever way the runner faces (a bias), it answers a camera behind
+the runner at about the true width but one in front of the runner at a third
+to a half of it (the far-side points stay near the near-side ones), and its
+shoulders and hips flip between the two readings (facing towards or away
+from the camera) for long stretches, so that their median jumps with the
+share of frames of each. So each pair is read through its own measured
+response, per facing and per side of square (``bias - gain * sin(f)``, f the
+turn towards the runner's front), shoulders and hips at their 90th
+percentile (the "turned away" reading, which follows the yaw steadily); the
+pairs are averaged by their between-clip spreads. A fixed width per pair,
+as before, read a side-right camera turned 20 deg towards the runner's front
+as 6-9 deg.
 
 Side views, roll: the near foot's toe slides straight along the belt in
 stance (the frames it moves backwards; the middle half of each such run);
@@ -45,8 +57,8 @@ direction, so seen from a turned camera the heel-to-toe vector in stance
 gains a sideways image component ``foot * sin(yaw)``; and the stance foot
 slides backwards along the belt, ``travel * sin(yaw)`` sideways in the image.
 Both relative to the leg length (:data:`FOOT_PER_LEG`,
-:data:`STANCE_TRAVEL_PER_LEG`); the left/right toe-out cancels in the mean
-of both feet.
+:data:`STANCE_TRAVEL_PER_LEG`); each foot's median over its stances, then the
+mean of both feet, so that the left/right toe-out cancels.
 
 Rear and front views, roll: the trunk (mid-hip to mid-shoulder) is vertical
 on average over the strides, and the hip line level (a pelvic drop to one
@@ -59,7 +71,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,42 +81,62 @@ from gaitvision.track import LandmarkTrack
 
 __all__ = ["AngleEstimate", "CameraEstimate", "camera_warnings", "estimate_camera"]
 
-#: MediaPipe hip-landmark width over leg length (thigh + shank, quality.playback.leg_length_px).
-HIP_WIDTH_PER_LEG = 0.2253
-#: Shoulder-landmark width over leg length.
-SHOULDER_WIDTH_PER_LEG = 0.3685
-#: Side views: left/right landmark pairs, as MediaPipe places them on rendered
-#: runners: ``(name, width, image_bias, view_bias, spread)``. The image-x
-#: separation right minus left, per leg length, is fitted as ``image_bias +
-#: s * (view_bias + width * sin(yaw))`` (``s`` = +1 in a side-left view, -1 in
-#: a side-right one) on 8 square and 2 yawed (+-20 deg) rendered side clips;
-#: ``spread`` is the 95 % spread (deg) allowed beyond the fit's (residual SD
-#: 1.8-2.9 deg for the face, 3.0-3.4 deg for shoulders and hips; MediaPipe
-#: answers a camera in front of the runner less than one behind). The face is the
-#: model's best-placed part; in a side view it swaps the far hip and shoulder
-#: with the near ones for long stretches (their separation is bimodal).
+class SidePair(NamedTuple):
+    """How MediaPipe separates one left/right landmark pair in a side view (:data:`SIDE_PAIRS`).
+
+    ``left`` and ``right`` (the runner's image facing) are ``(bias, gain_front, gain_back)``: the
+    ``percentile`` of the per-frame image-x separations right minus left, per leg length, is
+    ``bias - gain * sin(f)``, ``f`` the camera's turn towards the runner's front (``gain_front``
+    for f > 0, ``gain_back`` behind). ``bias_sd`` is the SD of square clips' separations about the bias, ``gain_sd`` the
+    relative SD of turned clips' gains.
+    """
+
+    name: str
+    left: tuple[float, float, float]
+    right: tuple[float, float, float]
+    bias_sd: float
+    gain_sd: float
+    #: the percentile of the per-frame separations used (50: the median)
+    percentile: float = 50.0
+
+
+#: Side views: the pairs, as MediaPipe places them on rendered runners. The face's medians: it
+#: sees a side-on runner a little turned towards the camera (bias < 0 in both facings), answers
+#: a camera behind the runner at about the true widths and one in front of it at a third to a
+#: half of them, and not mirror-symmetrically (hence per facing). The shoulders and hips flip
+#: between the facing-towards and facing-away readings, so their 90th percentile (the away
+#: reading) is used, which follows the yaw at about the true width. The pairs of one clip err
+#: together. Fitted on 26 rendered side clips (20 of the calibration grid's and 6 at seeds
+#: 7001-7102), square and turned -20..20 deg, both facings and sexes; checked on others
+#: (docs/camera_setup.md).
 SIDE_PAIRS = (
-    ("eye_outer", 0.0704, -0.0077, 0.0052, 4.0),
-    ("ear", 0.0917, -0.0070, 0.0051, 6.0),
-    ("eye", 0.0480, -0.0057, 0.0037, 4.0),
-    ("shoulder", SHOULDER_WIDTH_PER_LEG, -0.0628, 0.0145, 6.0),
-    ("hip", HIP_WIDTH_PER_LEG, -0.0200, 0.0146, 7.0),
+    SidePair("eye_outer", (-0.0066, 0.0508, 0.0725), (-0.0132, 0.0278, 0.118), 0.0018, 0.22),
+    SidePair("ear", (-0.0078, 0.0549, 0.1085), (-0.0134, 0.0353, 0.1799), 0.0016, 0.24),
+    SidePair("eye", (-0.0048, 0.0353, 0.0498), (-0.0095, 0.0181, 0.083), 0.0012, 0.22),
+    SidePair("shoulder", (0.0705, 0.6071, 0.3907), (0.0487, 0.4315, 0.4204), 0.0141, 0.06, 90.0),
+    SidePair("hip", (0.0339, 0.184, 0.2033), (0.0004, 0.0715, 0.2733), 0.0065, 0.12, 90.0),
 )
 
-#: MediaPipe heel-to-foot-index length over leg length.
-FOOT_PER_LEG = 0.24
-#: Backward slide of the stance ankle from contact to toe-off over leg length.
-STANCE_TRAVEL_PER_LEG = 0.8
+#: Rear/front views: ``(per_leg, spread)``: MediaPipe's heel-to-foot-index length over the leg
+#: length, and its relative 95 % spread between runners: on 11 rendered clips turned 8-15 deg
+#: 0.21-0.26 for women, 0.27-0.37 for men (anny bodies), median 0.29.
+FOOT_PER_LEG = (0.29, 0.3)
+#: Backward slide of the stance ankle from contact to toe-off over leg length (belt speed x
+#: contact time, 0.6-0.9 m, over the leg), and its relative spread, per view: on the same clips
+#: 0.71-0.91 seen from behind (median 0.77), 0.62-0.68 from the front (the foot moves away).
+STANCE_TRAVEL_PER_LEG = {"rear": (0.77, 0.15), "front": (0.65, 0.15)}
 #: Focal length of a phone's main camera (26 mm equivalent) per image diagonal.
 FOCAL_PER_DIAGONAL = 26.0 / math.hypot(36.0, 24.0)
 #: Spread (deg, 95 %) of each method beyond its between-step scatter, from the bench.
-SYSTEMATIC_DEG = {"side_yaw": 3.5, "frontal_yaw": 4.0, "side_roll": 3.5, "frontal_roll": 1.5}
+SYSTEMATIC_DEG = {"side_yaw": 2.0, "frontal_yaw": 3.0, "side_roll": 3.5, "frontal_roll": 1.5}
 #: Side-view belt tilt: the toe's x is smoothed over this long (s) to tell its direction, and
 #: a backward run this long (s) counts as a stance (at 30-240 fps).
 SMOOTH_S = 0.08
 MIN_STANCE_S = 0.12
 #: Fewest stance phases a per-step method needs.
 MIN_STEPS = 3
+#: Fewest frames with a pair tracked for its separation (side-view yaw).
+MIN_FRAMES = 10
 
 
 @dataclass(frozen=True)
@@ -200,26 +232,54 @@ def _asin_deg(x: float) -> float:
 # -- side views ----------------------------------------------------------------
 
 
-def _side_yaw(track: LandmarkTrack, facing: str, leg: float, n_strides: int) -> AngleEstimate:
-    """Yaw from the signed image separation of left/right landmark pairs over their width."""
-    L = track.landmark
-    sign = 1.0 if facing == "left" else -1.0
-    parts = []
-    for name, width, image_bias, view_bias, systematic in SIDE_PAIRS:
-        if f"left_{name}" not in track.landmark_names:
+def side_separations(track: LandmarkTrack, leg: float) -> dict[str, tuple[float, float]]:
+    """Per :data:`SIDE_PAIRS` pair: its percentile of the per-frame image-x separations right minus
+    left per leg length, and that percentile's 95 % half-width (IQR-based; a stride of frames
+    counted as one sample)."""
+    fps = track.fps_estimate()
+    per_stride = max(1.0, 0.7 * fps) if math.isfinite(fps) and fps > 0 else 1.0
+    out = {}
+    for pair in SIDE_PAIRS:
+        if f"left_{pair.name}" not in track.landmark_names:
             continue
-        raw = (L(f"right_{name}")[:, 0] - L(f"left_{name}")[:, 0]) / leg
-        sep = (sign * (raw - image_bias) - view_bias) / width
-        med, hw = _median_and_half_width(sep, n_strides)
-        if math.isfinite(med):
-            # d(asin)/dx in degrees, for the scatter's half-width
-            slope = math.degrees(1.0 / math.sqrt(max(1e-3, 1.0 - min(med * med, 0.99))))
-            parts.append((_asin_deg(med), math.hypot(hw * slope, systematic)))
-    both = _combine(parts)
-    if both is None:
+        raw = (track.landmark(f"right_{pair.name}")[:, 0] - track.landmark(f"left_{pair.name}")[:, 0]) / leg
+        raw = raw[np.isfinite(raw)]
+        if raw.size < MIN_FRAMES:
+            continue
+        q1, q, q3 = np.percentile(raw, [25, pair.percentile, 75])
+        se = 1.253 * (q3 - q1) / 1.349 / math.sqrt(max(1, round(raw.size / per_stride)))
+        out[pair.name] = (float(q), float(1.96 * se))
+    return out
+
+
+def _side_yaw(track: LandmarkTrack, facing: str, leg: float) -> AngleEstimate:
+    """Yaw from the image separation of left/right landmark pairs, through MediaPipe's response.
+
+    Each pair's separation is inverted through its :data:`SIDE_PAIRS` line
+    (front or back branch by the sign of its offset from the bias); the
+    pairs are averaged by their between-clip spreads, and since one clip's
+    pairs err together, the average keeps the mean spread (not a reduced one).
+    """
+    seps = side_separations(track, leg)
+    parts = []
+    for pair in SIDE_PAIRS:
+        if pair.name not in seps:
+            continue
+        sep, hw = seps[pair.name]
+        bias, gain_front, gain_back = pair.left if facing == "left" else pair.right
+        u = bias - sep
+        gain = gain_front if u > 0 else gain_back
+        s = max(-0.99, min(0.99, u / gain))
+        sd = math.hypot(math.hypot(pair.bias_sd, hw / 1.96) / gain, s * pair.gain_sd)  # of sin(f)
+        parts.append((_asin_deg(s), 1.96 * math.degrees(sd / math.sqrt(1.0 - s * s))))
+    if not parts:
         return AngleEstimate(None, None, "not measurable: head, shoulders and hips not tracked")
-    return AngleEstimate(both[0], math.hypot(both[1], SYSTEMATIC_DEG["side_yaw"]),
-                         "image separation of the eyes, ears, shoulders and hips over their width")
+    w = np.array([1.0 / u**2 for _, u in parts])
+    front = float(w @ np.array([v for v, _ in parts]) / w.sum())
+    half_width = float(w @ np.array([u for _, u in parts]) / w.sum())
+    yaw = front if facing == "right" else -front  # synth: + turns a side-right camera towards the front
+    return AngleEstimate(yaw, math.hypot(half_width, SYSTEMATIC_DEG["side_yaw"]),
+                         "image separation of the eyes, ears, shoulders and hips, through MediaPipe's response")
 
 
 def _belt_slopes_deg(track: LandmarkTrack, side: str, facing: str) -> NDArray[np.float64]:
@@ -287,26 +347,44 @@ def _side_roll(track: LandmarkTrack, facing: str, near: str, yaw_deg: float | No
 
 def _frontal_yaw(track: LandmarkTrack, stances: list[tuple[str, int, int]], view: str,
                  leg: float) -> AngleEstimate:
-    """Yaw from the feet's sideways image component and the stance foot's sideways slide."""
+    """Yaw from the feet's sideways image component and the stance foot's sideways slide.
+
+    Each foot's median over its stances first, then the mean of the two
+    feet: the toe-out of one foot cancels the other's only so (the median of
+    both feet's stances together picks one foot's cluster).
+    """
     if len(stances) < MIN_STEPS:
         return AngleEstimate(None, None, "not measurable: too few stance phases")
     L = track.landmark
     sign = 1.0 if view == "rear" else -1.0  # the image direction a forward vector turns to, per + yaw
     mid_hip = (L("left_hip") + L("right_hip")) / 2
-    foot, slide = [], []
+    foot: dict[str, list[float]] = {"left": [], "right": []}
+    slide: dict[str, list[float]] = {"left": [], "right": []}
     for side, ic, to in stances:
+        if side not in foot:
+            continue
         n = to - ic
         a, b = ic + round(0.2 * n), ic + round(0.6 * n)
         vec = (L(f"{side}_foot_index") - L(f"{side}_heel"))[a:b + 1, 0]
-        foot.append(float(np.nanmedian(vec)) if np.isfinite(vec).any() else math.nan)
+        foot[side].append(float(np.nanmedian(vec)) if np.isfinite(vec).any() else math.nan)
         ank = L(f"{side}_ankle")
-        slide.append(float(-((ank[to, 0] - ank[ic, 0]) - (mid_hip[to, 0] - mid_hip[ic, 0]))))
+        slide[side].append(float(-((ank[to, 0] - ank[ic, 0]) - (mid_hip[to, 0] - mid_hip[ic, 0]))))
     parts = []
-    for samples, per_leg in ((np.array(foot), FOOT_PER_LEG), (np.array(slide), STANCE_TRAVEL_PER_LEG)):
-        med, hw = _median_and_half_width(sign * samples / (per_leg * leg), len(stances))
-        if math.isfinite(med):
-            slope = math.degrees(1.0 / math.sqrt(max(1e-3, 1.0 - min(med * med, 0.99))))
-            parts.append((_asin_deg(med), math.hypot(hw * slope, SYSTEMATIC_DEG["frontal_yaw"])))
+    travel = STANCE_TRAVEL_PER_LEG["front" if view == "front" else "rear"]
+    for per_side, (per_leg, rel) in ((foot, FOOT_PER_LEG), (slide, travel)):
+        meds = []
+        for samples in per_side.values():
+            x = sign * np.array(samples, dtype=float) / (per_leg * leg)
+            med, hw = _median_and_half_width(x, len(samples))
+            if math.isfinite(med) and math.isfinite(hw):
+                meds.append((med, hw))
+        if len(meds) != 2:
+            continue
+        med = (meds[0][0] + meds[1][0]) / 2
+        hw = math.hypot(meds[0][1], meds[1][1]) / 2
+        slope = math.degrees(1.0 / math.sqrt(max(1e-3, 1.0 - min(med * med, 0.99))))
+        value = _asin_deg(med)
+        parts.append((value, math.hypot(hw * slope, SYSTEMATIC_DEG["frontal_yaw"], rel * value)))
     both = _combine(parts)
     if both is None:
         return AngleEstimate(None, None, "not measurable: feet not tracked")
@@ -380,7 +458,7 @@ def estimate_camera(
     if view.startswith("side"):
         facing = facing or ("left" if view == "side-left" else "right")
         near = near_side or facing
-        yaw = _side_yaw(track, facing, leg, n_strides)
+        yaw = _side_yaw(track, facing, leg)
         roll, tilt = _side_roll(track, facing, near, yaw.value_deg)
         return CameraEstimate(view, yaw, roll, tilt)
     yaw = _frontal_yaw(track, stances, view, leg)

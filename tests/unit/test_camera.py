@@ -20,8 +20,6 @@ import pytest
 from gaitvision.landmarks import LANDMARK_NAMES, N_LANDMARKS, index
 from gaitvision.quality.camera import (
     FOOT_PER_LEG,
-    HIP_WIDTH_PER_LEG,
-    SHOULDER_WIDTH_PER_LEG,
     SIDE_PAIRS,
     STANCE_TRAVEL_PER_LEG,
     camera_warnings,
@@ -34,6 +32,8 @@ from gaitvision.track import LandmarkTrack
 
 THIGH = SHANK = 0.44
 LEG = THIGH + SHANK
+#: the stick runner's left/right widths per leg length (face, shoulders, hips), about a person's
+WIDTH_PER_LEG = {"eye_outer": 0.10, "ear": 0.17, "eye": 0.07, "shoulder": 0.40, "hip": 0.26}
 FPS, DURATION, CADENCE, DUTY = 60.0, 6.0, 170.0, 0.35
 ANKLE_UP, HEEL_BACK = 0.08, 0.05
 
@@ -49,12 +49,13 @@ def _knee(hip, ankle, forward):
     return mid + half * perp
 
 
-def stick_runner_3d():
+def stick_runner_3d(toe_out_deg=0.0, travel_per_leg=STANCE_TRAVEL_PER_LEG["rear"][0]):
     """World positions ``{name: (n, 3)}``, and the stance frames ``[(side, ic, to)]``."""
     t = np.arange(0, DURATION, 1 / FPS)
     stride = 120.0 / CADENCE
-    travel = STANCE_TRAVEL_PER_LEG * LEG
-    foot_len = FOOT_PER_LEG * LEG
+    travel = travel_per_leg * LEG
+    foot_len = FOOT_PER_LEG[0] * LEG
+    toe = math.radians(toe_out_deg)
     pelvis_z = 0.9 + 0.03 * np.cos(2 * np.pi * (2 * t / stride))
     pts, stances = {}, []
     for side, offset, y in (("left", 0.0, 1.0), ("right", 0.5, -1.0)):
@@ -65,14 +66,14 @@ def stick_runner_3d():
         lift = np.where(stance, 0.0, 0.25 * np.sin(np.pi * u))
         heel = np.stack([x - HEEL_BACK, np.full_like(t, 0.05 * y), lift], axis=1)
         pts[f"{side}_heel"] = heel
-        pts[f"{side}_foot_index"] = heel + [foot_len, 0.0, 0.0]
+        pts[f"{side}_foot_index"] = heel + [foot_len * math.cos(toe), y * foot_len * math.sin(toe), 0.0]
         pts[f"{side}_ankle"] = heel + [HEEL_BACK, 0.0, ANKLE_UP]
-        hip = np.stack([np.zeros_like(t), np.full_like(t, y * HIP_WIDTH_PER_LEG * LEG / 2), pelvis_z], axis=1)
+        hip = np.stack([np.zeros_like(t), np.full_like(t, y * WIDTH_PER_LEG["hip"] * LEG / 2), pelvis_z], axis=1)
         pts[f"{side}_hip"] = hip
         pts[f"{side}_knee"] = _knee(hip, pts[f"{side}_ankle"], forward=1.0)
-        pts[f"{side}_shoulder"] = hip * [1, SHOULDER_WIDTH_PER_LEG / HIP_WIDTH_PER_LEG, 1] + [0.0, 0.0, 0.5]
-        for name, width, *_ in SIDE_PAIRS[:3]:  # the face: eyes and ears at head height, a little forward
-            pts[f"{side}_{name}"] = np.stack([np.full_like(t, 0.08), np.full_like(t, y * width * LEG / 2),
+        pts[f"{side}_shoulder"] = hip * [1, WIDTH_PER_LEG["shoulder"] / WIDTH_PER_LEG["hip"], 1] + [0.0, 0.0, 0.5]
+        for name in ("eye_outer", "ear", "eye"):  # the face: eyes and ears at head height, a little forward
+            pts[f"{side}_{name}"] = np.stack([np.full_like(t, 0.08), np.full_like(t, y * WIDTH_PER_LEG[name] * LEG / 2),
                                               pelvis_z + 0.72], axis=1)
         starts = np.flatnonzero(stance[1:] & ~stance[:-1]) + 1
         ends = np.flatnonzero(~stance[1:] & stance[:-1])
@@ -81,19 +82,26 @@ def stick_runner_3d():
 
 
 def as_mediapipe_places_them(track, view):
-    """The side view's right-hand landmarks moved by MediaPipe's measured biases (camera.SIDE_PAIRS)."""
+    """The side view's right-hand landmarks moved to where MediaPipe puts them (camera.SIDE_PAIRS).
+
+    The true separation right minus left is ``-width * sin(f)`` (``f`` the turn towards the
+    runner's front); MediaPipe's is ``bias - gain * sin(f)``, per facing and branch.
+    """
     leg = leg_length_px(track)
-    sign = 1.0 if view == "side-left" else -1.0
     xy = track.xy.copy()
-    for name, _, image_bias, view_bias, _ in SIDE_PAIRS:
-        xy[:, index(f"right_{name}"), 0] += (image_bias + sign * view_bias) * leg
+    for pair in SIDE_PAIRS:
+        bias, gain_front, gain_back = pair.left if view == "side-left" else pair.right
+        left, right = xy[:, index(f"left_{pair.name}"), 0], xy[:, index(f"right_{pair.name}"), 0]
+        sin_f = -(right - left) / leg / WIDTH_PER_LEG[pair.name]
+        xy[:, index(f"right_{pair.name}"), 0] = left + (bias - np.where(sin_f > 0, gain_front, gain_back) * sin_f) * leg
     return track.replace(xy=xy)
 
 
-def project(view, yaw=0.0, roll=0.0):
+def project(view, yaw=0.0, roll=0.0, toe_out_deg=0.0):
     """The stick runner's pose track as the synth camera ``view`` turned by ``yaw`` and ``roll`` sees it."""
     cam = make_camera(CameraSpec(view=view, yaw_deg=yaw, roll_deg=roll, distance_m=2.5), SceneSpec())
-    pts, stances = stick_runner_3d()
+    # the stance slide as the estimator expects it seen from this side (camera.STANCE_TRAVEL_PER_LEG)
+    pts, stances = stick_runner_3d(toe_out_deg, STANCE_TRAVEL_PER_LEG["front" if view == "front" else "rear"][0])
     n = len(next(iter(pts.values())))
     xy = np.full((n, N_LANDMARKS, 2), np.nan)
     conf = np.zeros((n, N_LANDMARKS))
@@ -111,14 +119,15 @@ def project(view, yaw=0.0, roll=0.0):
 
 
 @pytest.mark.parametrize("view", ["side-left", "side-right"])
-@pytest.mark.parametrize("yaw", [-20.0, 0.0, 20.0])
+@pytest.mark.parametrize("yaw", [-20.0, -8.0, 0.0, 8.0, 20.0])
 def test_side_view_yaw(view, yaw):
+    """Both facings, the camera behind and in front of the runner: the response is inverted with the sign."""
     track, rows = project(view, yaw)
     est = estimate_camera(track, view, rows=rows)
     # first order: the separation over a width at the leg's scale (the head is farther or nearer: 10 %)
     assert est.yaw_deg == pytest.approx(yaw, abs=2.5)
-    assert est.yaw.uncertainty_deg > 0 and "eyes" in est.yaw.method
-    face = [index(f"{s}_{n}") for s in ("left", "right") for n, *_ in SIDE_PAIRS[:3]]
+    assert abs(est.yaw_deg - yaw) < est.yaw.uncertainty_deg < 15.0 and "eyes" in est.yaw.method
+    face = [index(f"{s}_{n}") for s in ("left", "right") for n in ("eye_outer", "ear", "eye")]
     xy = track.xy.copy()
     xy[:, face] = np.nan
     no_face = track.replace(xy=xy)
@@ -147,6 +156,16 @@ def test_frontal_view_yaw_and_roll(view, yaw, roll):
     assert est.yaw_deg == pytest.approx(yaw, abs=2.5)
     assert est.roll_deg == pytest.approx(roll, abs=1.0)
     assert est.belt_tilt_deg is None
+
+
+@pytest.mark.parametrize("view", ["rear", "front"])
+def test_frontal_yaw_toe_out_cancels_between_the_feet(view):
+    """Each foot's toe-out turns its heel-to-toe vector sideways; the two feet's mean undoes it,
+    also with more stances of one foot than of the other."""
+    track, rows = project(view, 15.0, toe_out_deg=8.0)
+    first_left = next(i for i, r in enumerate(rows) if r["side"] == "left")
+    rows = rows[:first_left] + rows[first_left + 1:]
+    assert estimate_camera(track, view, rows=rows).yaw_deg == pytest.approx(15.0, abs=2.5)
 
 
 def test_scene_lines_join_the_frontal_roll():
