@@ -34,7 +34,7 @@ from gaitvision.measure.step_values import ClipSignals
 from gaitvision.measure.steps import MEDIAPIPE_HIP_WIDENING, clip_signals, measure_steps
 from gaitvision.measure.summary import ClipSummary, summarize
 from gaitvision.measure.uncertainty import Conditions, ErrorModel, apply_intervals
-from gaitvision.pose.knee_outline import has_knee_outline, stance_outline_fraction, use_knee_outline
+from gaitvision.pose.knee_outline import has_knee_outline, use_knee_outline
 from gaitvision.pose.pelvis_image import PelvisImageSeries
 from gaitvision.pose.view import ViewEstimate, resolve_view
 from gaitvision.quality.camera import CameraEstimate, camera_warnings, estimate_camera
@@ -137,7 +137,7 @@ def _knee_centre(fraction: float | None) -> tuple[dict[str, Any], list[str]]:
         return note, []
     return note, [
         f"The knee centre could be taken from the leg's outline in only {100 * fraction:.0f} % of "
-        "stance frames (legs touching, loose clothing or a busy background); elsewhere the pose model's "
+        "frames (legs touching, loose clothing or a busy background); elsewhere the pose model's "
         "knee point is used, which can put the knee angle a few degrees off."
     ]
 
@@ -197,12 +197,9 @@ def prepare(
     est = view if isinstance(view, ViewEstimate) else resolve_view(rt, view)
     outline_fraction = None
     measured_track = rt
-    with_outline = cfg.knee_outline and not est.view.startswith("side") and has_knee_outline(rt)
-    if with_outline:
-        measured_track, _ = use_knee_outline(rt)
+    if cfg.knee_outline and not est.view.startswith("side") and has_knee_outline(rt):
+        measured_track, outline_fraction = use_knee_outline(rt)
     angle_track, events, n_swaps = _tracks_and_events(measured_track, est, cfg)
-    if with_outline:  # the outline may be known near the peaks only: its share of the stance frames
-        outline_fraction = stance_outline_fraction(rt, events.steps)
     return PreparedTrack(track, time_scale, _options(cfg), rt, person, est, angle_track, events, n_swaps,
                          outline_fraction)
 

@@ -35,9 +35,8 @@ from gaitvision.io.outputs import STEP_COLUMNS, SUMMARY_SCHEMA, read_summary, wr
 from gaitvision.io.tracks import file_fingerprint, load_track, save_track
 from gaitvision.io.video import VideoMeta, probe_video
 from gaitvision.measurement import Measurement, measure, real_time_track, time_scale_for
-from gaitvision.pose.blazepose import MODEL_NAME, default_pose_threads, model_version
+from gaitvision.pose.blazepose import MODEL_NAME, model_version
 from gaitvision.pose.knee_outline import has_knee_outline
-from gaitvision.pose.outline_frames import add_knee_outline, segment_video_frames
 from gaitvision.pose.parallel import track_video_parallel
 from gaitvision.pose.pelvis_cache import load_pelvis_cache, save_pelvis_cache
 from gaitvision.pose.pelvis_image import PelvisImageSeries, measure_pelvis_video
@@ -370,29 +369,23 @@ def _track(clip: _Clip, config: AnalysisConfig, progress: Progress | None
     track_path = clip.out / "track.npz"
     track = _cached_track(track_path, clip.fingerprint, config)
     from_cache, pose_seconds = track is not None, 0.0
+    # the knee outline costs 1.3-2x the pose time and only frontal views use
+    # it: set by --view, else decided from the clip's first frames
+    leg_outline = {"auto": None, "rear": True, "front": True}.get(config.view, False)
+    if not config.knee_outline:
+        leg_outline = False
     if track is None:
-        # without the person mask: rear/front views get the knee outline
-        # after measuring, on the frames that need it (_with_knee_outline)
         track, pose_seconds = _pose_pass(clip.video, track_path, clip.meta, clip.fingerprint, config,
-                                         progress, False)
-    return track, from_cache, pose_seconds, _view(track, clip, config)
-
-
-def _with_knee_outline(track: LandmarkTrack, m: Measurement, view: ViewEstimate, pelvis: PelvisImageSeries | None,
-                       clip: _Clip, config: AnalysisConfig) -> tuple[LandmarkTrack, Measurement]:
-    """Rear/front views: the knee outline on the steps' peak frames (cached in ``track.npz``), measured."""
-    if not config.knee_outline or view.view.startswith("side") or has_knee_outline(track):
-        return track, m
-    threads = config.pose_threads or default_pose_threads()
-    track, m, frames = add_knee_outline(
-        track, m, lambda t: _measure(t, view, pelvis, clip, config),
-        lambda t, idx: segment_video_frames(clip.video, t, idx, threads=threads))
-    logger.info("Knee outline segmented on %d of %d frames", len(frames), track.n_frames)
-    path = clip.out / "track.npz"
-    info = load_track(path)[1] if path.exists() else {}  # the same pass: its stored options kept
-    save_track(path, track, source_fingerprint=clip.fingerprint, model_name=MODEL_NAME,
-               model_version=model_version(), pose_options=info.get("pose_options", _pose_options(config)))
-    return track, m
+                                         progress, leg_outline)
+    view = _view(track, clip, config)
+    if config.knee_outline and not view.view.startswith("side") and not has_knee_outline(track):
+        # a cached track from a side-view start or an older version
+        logger.info("Rear or front view: running the pose pass again with the leg outline")
+        track, pose_seconds = _pose_pass(clip.video, track_path, clip.meta, clip.fingerprint, config,
+                                         progress, True)
+        from_cache = False
+        view = _view(track, clip, config)
+    return track, from_cache, pose_seconds, view
 
 
 def _view(track: LandmarkTrack, clip: _Clip, config: AnalysisConfig) -> ViewEstimate:
@@ -562,7 +555,6 @@ def _run(
     pelvis = _pelvis_series(clip.video, clip.out, real_time_track(track, time_scale_for(track, clip.capture_fps))[0],
                             clip.fingerprint, config, view=view.view)
     m = _measure(track, view, pelvis, clip, config)
-    track, m = _with_knee_outline(track, m, view, pelvis, clip, config)
     summary = summary_document(m, track, clip, config, session)
     try:
         _write_outputs(m, track, summary, clip, config, progress, frame_filter)

@@ -8,31 +8,28 @@ exact truth it sat up to 5 px to the side of the true knee centre, lateral
 on one body and medial on the other, which alone moved the FPPA by up to 4
 degrees (about 1 degree per px on these 720x1280 renders). The outline
 comes from MediaPipe Pose's own person segmentation mask
-(``enable_segmentation``); it changes none of the landmarks.
+(``enable_segmentation``), computed in the same pose pass; it changes none
+of the landmarks.
 
 The refined point keeps MediaPipe's knee height (the row) and takes the
 middle of the leg's outline on a band of rows around it. It is left out
 (NaN) where the outline cannot be trusted: the knee outside the mask, the
 two legs touching (the run of mask is too wide), the leg cut by the edge of
 the picture, or too few rows agreeing.
-The measuring chain then falls back to MediaPipe's knee for those frames
-(after carrying the outline's offset across short gaps: :func:`use_knee_outline`).
+The measuring chain then falls back to MediaPipe's knee for those frames.
 
 Measured on the three rendered rear clips with truth (60 and 30 fps, two
 bodies), at the frames the FPPA is read: the outline knee lies 0.7-2.4 px
 from the true knee (median per leg; under 1 px on four of the six legs),
 MediaPipe's knee 0.2-4.9 px, lateral on one body and medial on the other.
 The mask is not free: 1.3-1.6x the pose pass's time on 720p clips and 2x
-on 1080p when made on every frame (bench/throughput.py, mode
+on 1080p, up to ~460 MB more memory (bench/throughput.py, mode
 ``pose-outline``), because MediaPipe warps and smooths it at the full
-frame size. ``gaitvision analyze`` therefore makes it only on the frames
-the knee values are read at, after measuring
-(:mod:`gaitvision.pose.outline_frames`). ``--no-knee-outline`` turns it off.
+frame size. ``--no-knee-outline`` turns it off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +37,7 @@ from numpy.typing import NDArray
 
 from gaitvision.track import LandmarkTrack
 
-__all__ = ["OUTLINE_NAMES", "has_knee_outline", "knee_outline_x", "stance_outline_fraction", "use_knee_outline"]
+__all__ = ["OUTLINE_NAMES", "has_knee_outline", "knee_outline_x", "use_knee_outline"]
 
 #: Extra landmark names a pose pass with the leg outline adds to the track:
 #: x = middle of the leg's outline at the knee's row, y = MediaPipe's knee.
@@ -128,94 +125,23 @@ def has_knee_outline(track: LandmarkTrack) -> bool:
     return all(name in track.landmark_names for name in OUTLINE_NAMES)
 
 
-#: The outline's sideways offset from MediaPipe's knee is carried linearly
-#: across gaps of at most this long between frames where it was measured...
-CARRY_GAP_S = 0.2
-#: ...and held for at most this long before the first and after the last
-#: of a run of such frames (see :func:`use_knee_outline`).
-CARRY_HOLD_S = 0.1
-
-
-def _carried_offset(t: NDArray[np.float64], offset: NDArray[np.float64], *, gap_s: float, hold_s: float
-                    ) -> NDArray[np.float64]:
-    """``offset`` (NaN where not measured) filled across short gaps and held near measured frames."""
-    out = offset.copy()
-    have = np.flatnonzero(np.isfinite(offset))
-    if have.size == 0:
-        return out
-    tol = 1e-9
-    miss = np.flatnonzero(~np.isfinite(offset))
-    pos = np.searchsorted(have, miss)
-    for i, p in zip(miss, pos, strict=True):
-        before = have[p - 1] if p > 0 else None
-        after = have[p] if p < have.size else None
-        if before is not None and after is not None and t[after] - t[before] <= gap_s + tol:
-            w = (t[i] - t[before]) / (t[after] - t[before])
-            out[i] = (1 - w) * offset[before] + w * offset[after]
-            continue
-        near = [j for j in (before, after) if j is not None and abs(t[i] - t[j]) <= hold_s + tol]
-        if near:
-            out[i] = offset[min(near, key=lambda j: abs(t[i] - t[j]))]
-    return out
-
-
-def _offsets(track: LandmarkTrack, gap_s: float, hold_s: float) -> dict[str, NDArray[np.float64]]:
-    """Per leg, the carried sideways offset of the outline from MediaPipe's knee (NaN: none)."""
-    out = {}
-    for side, name in zip(("left", "right"), OUTLINE_NAMES, strict=True):
-        knee_x = track.landmark(f"{side}_knee")[:, 0]
-        off = _carried_offset(track.time_s, track.landmark(name)[:, 0] - knee_x, gap_s=gap_s, hold_s=hold_s)
-        out[side] = np.where(np.isfinite(knee_x), off, np.nan)
-    return out
-
-
-def use_knee_outline(track: LandmarkTrack, *, gap_s: float = CARRY_GAP_S, hold_s: float = CARRY_HOLD_S
-                     ) -> tuple[LandmarkTrack, float]:
+def use_knee_outline(track: LandmarkTrack) -> tuple[LandmarkTrack, float]:
     """Move each knee landmark sideways to the middle of the leg's outline.
 
-    For frontal views. The outline may be known on every frame (a pose pass
-    with the mask) or only on the frames the knee values are read at
-    (:mod:`gaitvision.pose.outline_frames`). Its sideways offset from
-    MediaPipe's knee changes slowly (it is the pose model's bias at this
-    knee, lateral on one body and medial on another), so the offset is
-    carried linearly across gaps of up to ``gap_s`` between frames where
-    it was measured, and held for up to ``hold_s`` beyond them; the low-pass
-    of the angle track then sees no step near the peak. Other frames keep
-    MediaPipe's knee.
-
-    Returns the new track and the fraction of the knee positions (both
-    legs, frames with a knee) that were moved; a track without the outline
-    landmarks is returned unchanged with fraction 0.
+    For frontal views. Frames where the outline was not measurable keep
+    MediaPipe's knee. Returns the new track and the fraction of the knee
+    positions (both legs, frames with a knee) that were moved; a track
+    without the outline landmarks is returned unchanged with fraction 0.
     """
     if not has_knee_outline(track):
         return track, 0.0
     xy = track.xy.copy()
     moved = seen = 0
-    for side, offset in _offsets(track, gap_s, hold_s).items():
+    for side, name in zip(("left", "right"), OUTLINE_NAMES, strict=True):
         k = track.landmark_names.index(f"{side}_knee")
-        ok = np.isfinite(offset)
-        xy[ok, k, 0] = track.xy[ok, k, 0] + offset[ok]
+        o = track.landmark_names.index(name)
+        ok = np.isfinite(xy[:, o, 0]) & np.isfinite(xy[:, k, 0])
+        xy[ok, k, 0] = xy[ok, o, 0]
         moved += int(ok.sum())
         seen += int(np.isfinite(track.xy[:, k, 0]).sum())
     return track.replace(xy=xy), (moved / seen if seen else 0.0)
-
-
-def stance_outline_fraction(track: LandmarkTrack, steps: Sequence[Any], *, gap_s: float = CARRY_GAP_S,
-                            hold_s: float = CARRY_HOLD_S) -> float:
-    """Fraction of the stance knee positions (each step's own leg, [IC, TO]) the outline moved.
-
-    The knee values are read over stance, so this is the share of them
-    that rest on the outline, whether it was found on every frame or only
-    near the peaks. 0 without the outline landmarks or without stances.
-    """
-    if not has_knee_outline(track):
-        return 0.0
-    offsets = _offsets(track, gap_s, hold_s)
-    moved = seen = 0
-    for st in steps:
-        if st.to_frame < st.ic_frame:  # no toe-off (-1)
-            continue
-        knee_x = track.landmark(f"{st.side}_knee")[st.ic_frame : st.to_frame + 1, 0]
-        moved += int(np.isfinite(offsets[st.side][st.ic_frame : st.to_frame + 1]).sum())
-        seen += int(np.isfinite(knee_x).sum())
-    return moved / seen if seen else 0.0

@@ -60,54 +60,27 @@ def test_the_first_frames_decide_the_restart():
     assert side.n_frames > PROBE_FRAMES and not has_knee_outline(side)
 
 
-def _stub_segmenter(monkeypatch, asked: list) -> None:
-    """The pipeline's segmenter replaced: the outline exactly on the pose model's knee, frames recorded."""
+def test_pipeline_runs_the_outline_pass_for_rear_clips_only_once(tmp_path, monkeypatch):
     import gaitvision.pipeline as pipeline
-
-    def segment(video, track, frames, *, threads=1):  # noqa: ANN001, ANN202
-        frames = list(frames)
-        asked.append(frames)
-        kl, kr = track.landmark("left_knee")[:, 0], track.landmark("right_knee")[:, 0]
-        return {f: (float(kl[f]), float(kr[f])) for f in frames}
-
-    monkeypatch.setattr(pipeline, "segment_video_frames", segment)
-
-
-def test_pipeline_segments_rear_clips_after_measuring_only_once(tmp_path, monkeypatch):
-    import gaitvision.pipeline as pipeline
-    from gaitvision.io.tracks import load_track
 
     w, h = 144, 256
     clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
     calls: list = []
-    asked: list = []
     monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h, view="rear", calls=calls))
-    _stub_segmenter(monkeypatch, asked)
     cfg = AnalysisConfig(render=RenderConfig(video=False, report=False))
 
-    # the pose pass never runs the mask; the whole clip is a rear view, so
-    # the steps' peak frames are segmented after measuring
+    # auto view: the pass decides (stub: no outline), the whole clip is a rear
+    # view, so the pass runs again with the outline
     r = analyze_video(clip, tmp_path / "out", cfg)
-    assert calls == [False]
+    assert calls == [None, True]
     assert r.summary["view"] == "rear"
-    frames = sorted(f for call in asked for f in call)
-    assert 0 < len(frames) < 240 / 2
-    peaks = {int(st.read_frames[k]) for st in r.measurement.table.steps
-             for k in ("knee_fppa_peak_deg", "hip_adduction_peak_deg") if st.read_frames.get(k) is not None}
-    assert peaks <= set(frames)
-    assert r.summary["knee_centre"]["source"] == "leg outline"
-    assert r.summary["knee_centre"]["outline_fraction"] > 0.5
-    # track.npz keeps the outline on those frames: no pose pass and no segmenting again
-    cached, _ = load_track(tmp_path / "out" / "track.npz")
-    assert has_knee_outline(cached)
-    assert set(np.flatnonzero(np.isfinite(cached.landmark(OUTLINE_NAMES[0])[:, 0]))) == set(frames)
-    again = analyze_video(clip, tmp_path / "out", cfg)
-    assert calls == [False] and len(asked) == len(set(map(tuple, asked)))
-    assert sorted(f for call in asked for f in call) == frames
-    assert again.summary["metrics"] == r.summary["metrics"]
-    # a view set by the user: the same
+    assert r.summary["knee_centre"] == {"source": "leg outline", "outline_fraction": 1.0}
+    # the cached track now has the outline: no pose pass at all
+    analyze_video(clip, tmp_path / "out", cfg)
+    assert calls == [None, True]
+    # a view set by the user asks for the outline up front
     analyze_video(clip, tmp_path / "out2", AnalysisConfig(view="rear", render=cfg.render))
-    assert calls == [False, False]
+    assert calls == [None, True, True]
 
 
 def test_no_knee_outline_skips_the_mask_and_ignores_a_cached_outline(tmp_path, monkeypatch):
@@ -116,21 +89,17 @@ def test_no_knee_outline_skips_the_mask_and_ignores_a_cached_outline(tmp_path, m
     w, h = 144, 256
     clip = write_clip(tmp_path / "rear.mp4", moving_bar_frames(240, width=w, height=h, fps=30.0))
     calls: list = []
-    asked: list = []
     monkeypatch.setattr(pipeline, "track_video_parallel", stub_pose_pass(w, h, view="rear", calls=calls))
-    _stub_segmenter(monkeypatch, asked)
     render = RenderConfig(video=False, report=False)
     fast = AnalysisConfig(view="rear", knee_outline=False, render=render)
     r = analyze_video(clip, tmp_path / "out", fast)
-    assert calls == [False] and asked == []
+    assert calls == [False]
     assert r.summary["knee_centre"] == {"source": "pose model", "outline_fraction": None}
     assert r.summary["config"]["knee_outline"] is False
     # a folder whose cached track has the outline: not used when switched off
     analyze_video(clip, tmp_path / "out2", AnalysisConfig(view="rear", render=render))
-    assert calls == [False, False] and len(asked) >= 1
-    n_asked = len(asked)
     r = analyze_video(clip, tmp_path / "out2", fast)
-    assert calls == [False, False] and len(asked) == n_asked
+    assert calls == [False, True]
     assert r.summary["knee_centre"]["source"] == "pose model"
 
 
@@ -149,43 +118,3 @@ def test_cli_no_knee_outline_flag(tmp_path, monkeypatch):
                  "--no-knee-outline"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert calls == [False] and summary["knee_centre"]["source"] == "pose model"
-
-
-@pytest.mark.video
-@pytest.mark.real_pose_pass
-def test_outline_from_single_frames_agrees_with_the_every_frame_mask(monkeypatch):
-    """The outline on a few frames, each segmented alone, against the pass that segments every frame.
-
-    The single-frame mask (image mode, on a crop around the runner) is not
-    the tracked, temporally smoothed mask of the full pass: on the 66 peak
-    frames of the shared rear_valgus_60fps clip their outline knees were
-    0.49 px apart (median; 95th percentile 1.1 px), next to the 0.7-2.4 px
-    the outline knee lies from the true knee (knee_outline.py). 1 px median
-    (about 1 degree of FPPA at this size) bounds it with room for MediaPipe
-    builds; where either is not measurable the other may be.
-    """
-    import gaitvision.pose.outline_frames as of
-
-    clip = _clip(REAR)
-    full = estimate_poses(iter_frames(clip, end_s=1.0), leg_outline=True)
-    plain = full.replace(xy=full.xy[:, :N_LANDMARKS], confidence=full.confidence[:, :N_LANDMARKS],
-                         landmark_names=full.landmark_names[:N_LANDMARKS], interpolated=None)
-    frames = list(range(10, full.n_frames, 4))
-    n_calls = []
-    real_knees = of.Segmenter.knees
-
-    def counted(self, image, xy):  # noqa: ANN001, ANN202
-        n_calls.append(1)
-        return real_knees(self, image, xy)
-
-    monkeypatch.setattr(of.Segmenter, "knees", counted)
-    got = of.segment_video_frames(clip, plain, frames)
-    assert sorted(got) == frames and len(n_calls) == len(frames)  # those frames and no other
-    diffs = []
-    for j, name in enumerate(OUTLINE_NAMES):
-        tracked = full.landmark(name)[frames, 0]
-        single = np.array([got[f][j] for f in frames])
-        both = np.isfinite(tracked) & np.isfinite(single)
-        assert both.mean() > 0.5, name
-        diffs += list(np.abs(single[both] - tracked[both]))
-    assert float(np.median(diffs)) < 1.0

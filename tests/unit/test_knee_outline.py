@@ -5,14 +5,7 @@ import pytest
 from fixtures.synthetic import make_rear_track, with_knee_outline
 
 from gaitvision.measurement import measure
-from gaitvision.pose.knee_outline import (
-    CARRY_GAP_S,
-    CARRY_HOLD_S,
-    has_knee_outline,
-    knee_outline_x,
-    use_knee_outline,
-)
-from gaitvision.pose.outline_frames import with_outline
+from gaitvision.pose.knee_outline import has_knee_outline, knee_outline_x, use_knee_outline
 
 H, W = 400, 300
 HIP = np.array([150.0, 100.0])  # thigh length 100 px to the knee below
@@ -83,38 +76,11 @@ def test_use_knee_outline_moves_knees_sideways_only():
     assert not has_knee_outline(tr)
     same, frac = use_knee_outline(tr)
     assert same is tr and frac == 0.0
-    # nothing carried: the frames without an outline keep MediaPipe's knee
-    moved, frac = use_knee_outline(with_knee_outline(tr, 4.0, missing_every=4), gap_s=0.0, hold_s=0.0)
+    moved, frac = use_knee_outline(with_knee_outline(tr, 4.0, missing_every=4))
     assert frac == pytest.approx(0.75, abs=0.01)
     k0, k1 = tr.landmark("left_knee"), moved.landmark("left_knee")
     assert np.allclose(k1[1::4, 0] - k0[1::4, 0], 4.0) and np.array_equal(k1[::4], k0[::4])
     assert np.array_equal(k1[:, 1], k0[:, 1])
-    # by default the offset is carried across the one-frame gaps
-    moved, frac = use_knee_outline(with_knee_outline(tr, 4.0, missing_every=4))
-    assert frac == 1.0
-    assert np.allclose(moved.landmark("left_knee")[:, 0] - k0[:, 0], 4.0)
-    assert np.array_equal(moved.landmark("left_knee")[:, 1], k0[:, 1])
-
-
-def test_the_offset_is_carried_between_measured_frames_and_held_near_them():
-    tr = make_rear_track(view="rear")
-    t = tr.time_s
-    dt = float(np.median(np.diff(t)))
-    offset = 2.0 + 3.0 * t  # px, changing in time
-    # measured on two frames 0.2 s apart, and nowhere else
-    a = int(np.searchsorted(t, 1.0))
-    b = a + int(round(CARRY_GAP_S / dt))
-    sparse = with_outline(tr, {f: (tr.landmark("left_knee")[f, 0] + offset[f],
-                                   tr.landmark("right_knee")[f, 0] + offset[f]) for f in (a, b)})
-    moved, _ = use_knee_outline(sparse)
-    got = moved.landmark("left_knee")[:, 0] - tr.landmark("left_knee")[:, 0]
-    # linear between them: exact for a linear offset
-    np.testing.assert_allclose(got[a : b + 1], offset[a : b + 1], atol=1e-9)
-    # held for CARRY_HOLD_S beyond, MediaPipe's knee after that
-    hold = int(np.floor(CARRY_HOLD_S / dt + 1e-9))
-    np.testing.assert_allclose(got[b : b + hold + 1], offset[b])
-    np.testing.assert_allclose(got[a - hold : a + 1], offset[a])
-    assert np.all(got[b + hold + 1 :] == 0) and np.all(got[: a - hold] == 0)
 
 
 def test_measure_track_uses_the_outline_in_frontal_views_only():
