@@ -152,6 +152,15 @@ def _one(mode: str, clip: str, out: str) -> dict:
     from gaitvision.pose.blazepose import track_video
     from gaitvision.pose.parallel import track_video_parallel
 
+    if mode == "naive":
+        return _naive(clip, out)
+    if mode == "report":  # the report rebuilt from a finished folder's cache (`gaitvision report OUT`)
+        from gaitvision.report.build import rebuild_report
+
+        t0 = time.perf_counter()
+        rebuild_report(out)
+        n = json.loads((Path(out) / "summary.json").read_text())["input"]["frames"]
+        return {"mode": mode, "frames": n, "wall_s": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb()}
     t0 = time.perf_counter()
     if mode == "decode":
         n = sum(1 for _ in iter_frames(clip))
@@ -162,6 +171,10 @@ def _one(mode: str, clip: str, out: str) -> dict:
     elif mode.startswith("pose"):
         # pinned to one core, the default thread count is 1
         n = track_video(clip).n_frames
+    elif mode in ("default", "video"):  # `gaitvision analyze` as a PT runs it; `--video` adds annotated.mp4
+        cfg = AnalysisConfig(use_cache=False, render=RenderConfig(video=mode == "video", report=True))
+        res = analyze_video(clip, out, cfg, overwrite=True)
+        n = res.summary["input"]["frames"]
     else:
         full = mode != "analyze"
         cfg = AnalysisConfig(use_cache=(mode == "rerender"), render=RenderConfig(video=full, report=full))
@@ -169,6 +182,42 @@ def _one(mode: str, clip: str, out: str) -> dict:
         n = res.summary["input"]["frames"]
     wall = time.perf_counter() - t0
     return {"mode": mode, "frames": n, "wall_s": wall, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _naive(clip: str, out: str) -> dict:
+    """The naive loop, one process: decode -> MediaPipe -> draw the landmarks -> encode (issue 13's yardstick).
+
+    What a first version of any pose-video tool does: every frame decoded
+    at full size, through the pose model (its default threads), the 33
+    landmarks and the skeleton drawn with OpenCV, and the frame encoded
+    (libx264 ``veryfast``, the writer's default).
+    """
+    import cv2
+    import mediapipe as mp
+    import numpy as np
+
+    from gaitvision.io.video import VideoWriter, iter_frames, probe_video
+
+    t0 = time.perf_counter()
+    meta = probe_video(clip)
+    w, h = meta.width - meta.width % 2, meta.height - meta.height % 2
+    Path(out).mkdir(parents=True, exist_ok=True)
+    n = 0
+    edges = list(mp.solutions.pose.POSE_CONNECTIONS)
+    with mp.solutions.pose.Pose(model_complexity=1) as pose, \
+            VideoWriter(Path(out) / "naive.mp4", width=w, height=h) as writer:
+        for f in iter_frames(clip, size_wh=(w, h)):
+            res = pose.process(f.image)
+            img = np.ascontiguousarray(f.image)
+            if res.pose_landmarks is not None:
+                pts = [(int(lm.x * w), int(lm.y * h)) for lm in res.pose_landmarks.landmark]
+                for a, b in edges:
+                    cv2.line(img, pts[a], pts[b], (255, 255, 255), 2)
+                for p in pts:
+                    cv2.circle(img, p, 4, (40, 120, 255), -1)
+            writer.write(img, f.time_s)
+            n += 1
+    return {"mode": "naive", "frames": n, "wall_s": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb()}
 
 
 def _peak_rss_mb() -> float:
@@ -283,14 +332,71 @@ def _startup_lines(times: dict[str, list[float]], clip: Path) -> list[str]:
     return lines
 
 
-def _write_section(doc: Path, lines: list[str]) -> None:
-    """Replace what is between the start-up markers of ``doc``, leaving the rest as it is."""
+def _write_section(doc: Path, lines: list[str], markers: tuple[str, str] = (STARTUP_START, STARTUP_END)) -> None:
+    """Replace what is between ``markers`` in ``doc`` (default: the start-up section's), leaving the rest."""
+    start, end = markers
     text = doc.read_text(encoding="utf-8")
-    if STARTUP_START not in text or STARTUP_END not in text:
-        raise SystemExit(f"{doc}: no {STARTUP_START} ... {STARTUP_END} markers in its Start-up section")
-    head, rest = text.split(STARTUP_START, 1)
-    tail = rest.split(STARTUP_END, 1)[1]
-    doc.write_text(head + STARTUP_START + "\n" + "\n".join(lines) + "\n" + STARTUP_END + tail, encoding="utf-8")
+    if start not in text or end not in text:
+        raise SystemExit(f"{doc}: no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    doc.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + tail, encoding="utf-8")
+
+
+#: issue 13's modes, in the order they run (``report`` rebuilds the ``default`` run's folder)
+I13_MODES = ("pose", "naive", "video", "default", "report")
+I13_START, I13_END = "<!-- bench/throughput.py issue13:start -->", "<!-- bench/throughput.py issue13:end -->"
+
+
+def issue13(work: Path) -> list[str]:
+    """Issue 13's ratios on the 720p30 and 1080p60 clips: each mode once, in a fresh process; the table."""
+    from gaitvision.io.video import probe_video
+
+    work.mkdir(parents=True, exist_ok=True)
+    real = work / "real_720p30_36s.mp4"
+    if not real.exists():
+        loop_clip(SHARED / "real" / "treadmill_side_male_30fps.mp4", real, 3)
+    hd = work / "side_1080p60.mp4"
+    if not hd.exists():
+        _upscaled(SHARED / "synthetic" / "side_rfs_60fps.mp4", hd)
+    hd32 = work / "side_1080p60_32s.mp4"
+    if not hd32.exists():
+        loop_clip(hd, hd32, 4)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=ROOT).stdout.strip()
+    lines = [f"`python bench/throughput.py --issue13 --write` on commit `{commit}`, {time.strftime('%Y-%m-%d %H:%M')}, "
+             f"load average at the start {os.getloadavg()[0]:.1f}; each mode once, in a fresh process, both cores. "
+             "`pose`: decode + MediaPipe as `analyze` runs it; `naive`: one process decoding, running MediaPipe, "
+             "drawing the landmarks with OpenCV and encoding every frame (libx264 veryfast); `default`: "
+             "`gaitvision analyze` (numbers, stills, plots, report.html; no video); `video`: with `--video`; "
+             "`report`: `gaitvision report OUT` on the default run's folder.", "",
+             "| clip | frames | s | pose s | naive s | video s | default s | report s | default / pose "
+             "| default / naive | video / pose | report / clip s |", "|---" * 12 + "|"]
+    for label, clip in (("720p30 (real, looped)", real), (HD, hd32)):
+        meta = probe_video(clip)
+        out = work / f"i13-{clip.stem}"
+        walls: dict[str, float] = {}
+        frames = 0
+        for mode in I13_MODES:
+            proc = subprocess.run([sys.executable, __file__, "--one", mode, str(clip), str(out)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(proc.stderr[-2000:], file=sys.stderr)
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            walls[mode], frames = r["wall_s"], r["frames"]
+            print(f"{label} {mode}: {r['wall_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+
+        def ratio(a: str, b: str, walls: dict[str, float] = walls) -> str:
+            return f"{walls[a] / walls[b]:.2f}" if a in walls and b in walls else "—"
+
+        cells = [f"{walls[m]:.1f}" if m in walls else "—" for m in ("pose", "naive", "video", "default", "report")]
+        rep = f"{walls['report'] / meta.duration_s:.2f}" if "report" in walls else "—"
+        lines.append(f"| {label} | {frames} | {meta.duration_s:.1f} | {' | '.join(cells)} | {ratio('default', 'pose')} "
+                     f"| {ratio('default', 'naive')} | {ratio('video', 'pose')} | {rep} |")
+    lines += ["", "Targets (issue 13): default / pose <= 1.15, default / naive <= 0.6, video / pose <= 1.6, "
+              "report / clip duration <= 0.1."]
+    return lines
 
 
 def main() -> None:
@@ -305,11 +411,20 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="with --startup: put the table into --out's "
                     "Start-up section (between its markers)")
     ap.add_argument("--first-frame", nargs=2, metavar=("CLIP", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--issue13", action="store_true",
+                    help="only issue 13's ratios (pose, naive loop, default, --video, report rebuild) on the 720p30 "
+                    "and 1080p60 clips; with --write into --out's issue-13 section (between its markers)")
     args = ap.parse_args()
     if args.first_frame:
         _first_frame_child(*args.first_frame)
     if args.one:
         print(json.dumps(_one(*args.one)))
+        return
+    if args.issue13:
+        lines = issue13(args.work)
+        print("\n".join(lines))
+        if args.write:
+            _write_section(args.out, lines, (I13_START, I13_END))
         return
     if args.startup:
         args.work.mkdir(parents=True, exist_ok=True)
