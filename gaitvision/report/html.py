@@ -284,10 +284,23 @@ def _finding_html(i: int, f: Finding) -> str:
     )
 
 
+def _not_measurable_share(summary: Mapping[str, Any]) -> float:
+    """The share of the per-side values of ``summary`` whose interval is too wide to state anything."""
+    conf = [sv.get("confidence") for entry in (summary.get("metrics") or {}).values() if isinstance(entry, Mapping)
+            for sv in (entry.get("left"), entry.get("right")) if isinstance(sv, Mapping) and "confidence" in sv]
+    return sum(c == "none" for c in conf) / len(conf) if conf else 0.0
+
+
 def _summary_section(summary: Mapping[str, Any]) -> str:
     fs = findings(dict(summary))
     if fs:
         body = '<ol class="findings">' + "".join(_finding_html(i + 1, f) for i, f in enumerate(fs)) + "</ol>"
+    elif _not_measurable_share(summary) > 0.5:
+        # no finding because the intervals are too wide, not because all is well: say which
+        body = ('<p class="ok">No finding: most values could not be measured precisely enough from this '
+                "recording to say anything about them (their 95 % intervals, in the table, are wider than a "
+                "difference that would change what your PT advises). Your PT will look at the pictures with "
+                "you.</p>")
     else:
         body = ('<p class="ok">Nothing in what this view can measure stands out against the '
                 "published comparison values. Your PT will look at the pictures with you.</p>")

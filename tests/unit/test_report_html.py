@@ -165,6 +165,23 @@ def test_report_is_self_contained_and_data_driven(tmp_path):
     assert "@page { size: A4" in page and "@media print" in page
 
 
+def test_no_finding_says_whether_values_were_measurable(tmp_path):
+    """No finding because the intervals are too wide reads differently from no finding because all is well."""
+    calm = rear_summary(metrics={"knee_fppa_peak_deg": {"unit": "deg", "left": _side(3.0), "right": _side(4.0),
+                                                        "reference": {"text": "t", "source": "Munro 2012"}}})
+    wide = rear_summary(metrics={k: {"unit": "deg", "left": _side(3.0, "none"), "right": _side(4.0, "none"),
+                                     "reference": {"text": "t", "source": "s"}}
+                                 for k in ("knee_fppa_peak_deg", "pelvic_drop_peak_deg")})
+    (tmp_path / "calm").mkdir()
+    (tmp_path / "wide").mkdir()
+    calm_page = html.unescape(render_report(_folder(tmp_path / "calm", calm), video_file=None))
+    wide_page = html.unescape(render_report(_folder(tmp_path / "wide", wide), video_file=None))
+    assert not findings(calm) and not findings(wide)
+    assert "Nothing in what this view can measure stands out" in calm_page and "No finding: most" not in calm_page
+    assert "No finding: most values could not be measured precisely enough" in wide_page
+    assert "stands out" not in wide_page
+
+
 def test_report_without_video(tmp_path):
     page = render_report(_folder(tmp_path, rear_summary()), video_file=None)
     assert "<video" not in page and "No video is shown" in page and "<script" not in page
