@@ -3,13 +3,12 @@
 The file's extension is never trusted: :func:`probe_clip` opens it with
 PyAV and needs a decodable video stream. A clip the browser cannot play
 (anything but H.264 yuv420p in MP4/MOV) gets one H.264 copy
-(:func:`make_browser_copy`: libx264, yuv420p, even size, faststart, upright,
-the clip's own frame times).
+(:func:`gaitvision.render.video.write_browser_copy`, as the report's copy:
+libx264, yuv420p, even size, faststart, upright, the clip's own frame times).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import av
 
 from gaitvision.errors import VideoReadError
 from gaitvision.io.video import probe_video
-from gaitvision.render.video import MP4_FAMILY, browser_playable, write_browser_copy
+from gaitvision.render.video import MP4_FAMILY, browser_playable
 
-__all__ = ["ClipInfo", "make_browser_copy", "probe_clip", "stored_suffix"]
+__all__ = ["ClipInfo", "probe_clip", "stored_suffix"]
 
-_MP4_FAMILY = MP4_FAMILY
 
 
 @dataclass(frozen=True)
@@ -68,20 +66,10 @@ def probe_clip(path: Path) -> ClipInfo:
 
 def stored_suffix(info: ClipInfo) -> str:
     """The file suffix the clip is stored under, from its probed container."""
-    if info.container == _MP4_FAMILY:
+    if info.container == MP4_FAMILY:
         return ".mp4"
     if "matroska" in info.container or "webm" in info.container:
         return ".mkv"
     if info.container == "avi":
         return ".avi"
     return ".video"
-
-
-def make_browser_copy(src: Path, dst: Path, info: ClipInfo, *,
-                      progress: Callable[[int], None] | None = None) -> None:
-    """Write a browser-playable H.264 copy of ``src`` to ``dst`` (atomically).
-
-    Same frames at the same times, upright; an odd width or height is
-    scaled down by one pixel (yuv420p needs even sizes).
-    """
-    write_browser_copy(src, dst, progress=progress)  # the report's copy too (gaitvision.render.video)

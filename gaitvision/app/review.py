@@ -12,15 +12,12 @@ keeps the few most recently opened clips (an LRU). The automatic
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from gaitvision.config import AnalysisConfig
 from gaitvision.errors import ConfigError, OutputError
@@ -151,18 +148,6 @@ class AnalysisCache:
                 del self._items[key]
 
 
-def _clean(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if isinstance(v, np.generic):
-        return _clean(v.item())
-    return v
-
-
 def result_document(a: ClipAnalysis, m: Measurement, corrections: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """``summary.json`` of the corrected result, with ``steps`` (``steps.csv`` rows) and ``columns``.
 
@@ -175,7 +160,7 @@ def result_document(a: ClipAnalysis, m: Measurement, corrections: Sequence[dict[
         doc["corrections"] = list(corrections)
     doc["steps"] = m.table.rows
     doc["columns"] = m.table.columns()
-    out: dict[str, Any] = _clean(doc)
+    out: dict[str, Any] = report_overlay.json_ready(doc)
     return out
 
 
@@ -200,6 +185,7 @@ def automatic_and_new(a: ClipAnalysis, m: Measurement, c: Correction) -> tuple[A
         return {"frame": st.ic_frame if c.event == "ic" else st.to_frame}, {"frame": c.frame}
     if isinstance(c, MoveLandmark):
         xy = a.automatic.track.landmark(c.landmark)[c.frame]
-        return ({"x": _clean(round(float(xy[0]), 1)), "y": _clean(round(float(xy[1]), 1))},
+        return ({"x": report_overlay.json_ready(round(float(xy[0]), 1)),
+                 "y": report_overlay.json_ready(round(float(xy[1]), 1))},
                 {"x": round(float(c.x), 1), "y": round(float(c.y), 1)})
     return None, None

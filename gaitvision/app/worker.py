@@ -28,10 +28,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from gaitvision.app.db import Clip, Database, Job, now
-from gaitvision.app.media import make_browser_copy, probe_clip
+from gaitvision.app.media import probe_clip
 from gaitvision.app.settings import AppSettings
 from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.errors import GaitvisionError
+from gaitvision.render.video import write_browser_copy
 
 __all__ = ["ParentGone", "claim_next_job", "main", "mark_interrupted", "run_job", "run_worker"]
 
@@ -194,7 +195,7 @@ def _browser_copy(db: Database, clip_path: Path, folder: Path, rep: _Reporter, j
         name = "browser.mp4"
         total = max(info.frames, 1)
         rep.stage("browser copy", 0.0, force=True)
-        make_browser_copy(clip_path, folder / name, info, progress=lambda i: rep.stage("browser copy", i / total))
+        write_browser_copy(clip_path, folder / name, progress=lambda i: rep.stage("browser copy", i / total))
     with db.session() as s:
         job = s.get(Job, job_id)
         if job is not None:

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from gaitvision.measurement import Measurement
 
-__all__ = ["BROWSER_COPY", "OVERLAY_LANDMARKS", "OVERLAY_SCRIPT", "embedded_json", "overlay_data",
+__all__ = ["BROWSER_COPY", "OVERLAY_LANDMARKS", "OVERLAY_SCRIPT", "embedded_json", "json_ready", "overlay_data",
            "overlay_script", "video_href"]
 
 #: The landmarks the overlay draws (the legs, and the shoulders for the trunk).
@@ -43,15 +43,16 @@ BROWSER_COPY = "browser.mp4"
 OVERLAY_SCRIPT = Path(__file__).parent / "static" / "overlay.js"
 
 
-def _clean(v: Any) -> Any:
+def json_ready(v: Any) -> Any:
+    """``v`` for JSON: NumPy scalars as Python numbers, NaN and infinities as None, in nested dicts and lists."""
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
+        return {k: json_ready(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
+        return [json_ready(x) for x in v]
     if isinstance(v, np.generic):
-        return _clean(v.item())
+        return json_ready(v.item())
     return v
 
 
@@ -107,7 +108,7 @@ def overlay_data(m: Measurement, time_s: NDArray[np.float64]) -> dict[str, Any]:
             "values": {k: row.get(k) for k in DRAWN_VALUES if row.get(k) is not None},
             "geometry": {k: [round(float(x), 1) for x in v] for k, v in geo.items()},
         })
-    out: dict[str, Any] = _clean({"frame_size": list(track.frame_size_wh), "n_frames": int(len(time_s)),
+    out: dict[str, Any] = json_ready({"frame_size": list(track.frame_size_wh), "n_frames": int(len(time_s)),
                                   "t": [round(float(t), 6) for t in time_s], "view": m.view.view,
                                   "landmarks": marks, "steps": steps})
     return out

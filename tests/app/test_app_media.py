@@ -8,8 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from gaitvision.app.media import make_browser_copy, probe_clip, stored_suffix
+from gaitvision.app.media import probe_clip, stored_suffix
 from gaitvision.io.video import iter_frames
+from gaitvision.render.video import write_browser_copy
 
 
 def _mpeg4_avi(path: Path, n: int = 12, w: int = 161, h: int = 99) -> None:
@@ -35,7 +36,7 @@ def test_type_is_probed_and_a_browser_copy_keeps_every_frame_and_time(tmp_path):
     assert (info.container, info.codec, stored_suffix(info)) == ("avi", "mpeg4", ".avi")
     assert not info.browser_playable
     dst = tmp_path / "browser.mp4"
-    make_browser_copy(src, dst, info)
+    write_browser_copy(src, dst)
     copy = probe_clip(dst)
     assert copy.browser_playable and (copy.width, copy.height) == (160, 98)
     t_src = [f.time_s for f in iter_frames(src)]
