@@ -220,6 +220,17 @@ def _naive(clip: str, out: str) -> dict:
     return {"mode": "naive", "frames": n, "wall_s": time.perf_counter() - t0, "peak_rss_mb": _peak_rss_mb()}
 
 
+def _run_mode(mode: str, clip: Path, out: Path) -> dict | None:
+    """``mode`` on ``clip`` in a fresh process (:func:`_one`): its numbers, or None (its error printed)."""
+    proc = subprocess.run([sys.executable, __file__, "--one", mode, str(clip), str(out)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    result: dict = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM).
 
@@ -378,12 +389,9 @@ def issue13(work: Path) -> list[str]:
         walls: dict[str, float] = {}
         frames = 0
         for mode in I13_MODES:
-            proc = subprocess.run([sys.executable, __file__, "--one", mode, str(clip), str(out)],
-                                  capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(proc.stderr[-2000:], file=sys.stderr)
+            r = _run_mode(mode, clip, out)
+            if r is None:
                 continue
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
             walls[mode], frames = r["wall_s"], r["frames"]
             print(f"{label} {mode}: {r['wall_s']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
 
@@ -456,12 +464,9 @@ def main() -> None:
         out = args.work / f"out-{clip.stem}"
         results = table.setdefault(label, {})
         for mode in (("full",) if "5 min" in label else MODES):
-            proc = subprocess.run([sys.executable, __file__, "--one", mode, str(clip), str(out)],
-                                  capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(proc.stderr[-2000:], file=sys.stderr)
+            r = _run_mode(mode, clip, out)
+            if r is None:
                 continue
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
             results[mode] = r
             floor = results.get("pose-1core", {}).get("wall_s")
             line = (f"| {label} | {mode} | {r['frames']} | {r['wall_s']:.1f} | {r['frames'] / r['wall_s']:.1f} | "

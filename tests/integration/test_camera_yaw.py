@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fixtures.synth_extra import skip_without_synth
 
 pytestmark = pytest.mark.video
 
@@ -33,12 +34,7 @@ YAW_TOL_DEG = 5.0
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """Render and analyse each clip once per module: ``(summary, truth)`` by name."""
-    from gaitvision.synth import missing_synth_dependencies
-
-    missing = missing_synth_dependencies()
-    if missing:
-        pytest.skip(f"the synth extra is not installed (missing {', '.join(missing)}): "
-                    "pip install 'gaitvision[synth]'")
+    skip_without_synth()
     from gaitvision.config import AnalysisConfig, RenderConfig
     from gaitvision.pipeline import analyze_video
     from gaitvision.synth import CameraSpec, RenderSpec, SynthSpec, render_clip

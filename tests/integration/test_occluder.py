@@ -20,6 +20,7 @@ import json
 
 import numpy as np
 import pytest
+from fixtures.synth_extra import skip_without_synth
 
 from gaitvision.config import AnalysisConfig, RenderConfig
 from gaitvision.io.tracks import load_track
@@ -32,12 +33,7 @@ SEED = 7101  # not a calibration seed (bench/calibrate.py: 1000-1048)
 
 @pytest.fixture(scope="module")
 def two_person_clip(tmp_path_factory):
-    from gaitvision.synth import missing_synth_dependencies
-
-    missing = missing_synth_dependencies()
-    if missing:
-        pytest.skip(f"the synth extra is not installed (missing {', '.join(missing)}): "
-                    "pip install 'gaitvision[synth]'")
+    skip_without_synth()
     from gaitvision.synth import CameraSpec, RenderSpec, SynthSpec, render_clip
     from gaitvision.synth.spec import OccluderSpec
 

@@ -35,6 +35,7 @@ import av
 import numpy as np
 import pytest
 from conftest import SHARED_VIDEOS, shared_clip
+from fixtures.synth_extra import skip_without_synth
 
 from gaitvision.io.tracks import file_fingerprint, load_track, save_track
 from gaitvision.io.video import iter_frames, probe_video
@@ -150,12 +151,7 @@ def run240(tmp_path_factory) -> Path:
     given = os.environ.get("GAITVISION_TEST_RUN240")
     if given and Path(given).exists() and Path(given).with_suffix(".truth.json").exists():
         return Path(given)
-    from gaitvision.synth import missing_synth_dependencies
-
-    missing = missing_synth_dependencies()
-    if missing:
-        pytest.skip(f"rendering the 240 fps runner needs the synth extra (missing {', '.join(missing)}): "
-                    "pip install 'gaitvision[synth]'")
+    skip_without_synth("rendering the 240 fps runner")
     out = tmp_path_factory.mktemp("run240") / "run240.mp4"
     proc = run_cli("synth", out, "--fps", "240", "--duration", "6", "--size", "540x960",
                    "--seed", str(RUN240_SEED), "--quiet", cwd=out.parent)

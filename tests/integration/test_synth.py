@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.synth_extra import skip_without_synth
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_videos"
@@ -85,12 +86,7 @@ def test_gait_model_contact_is_exact():
 
 @pytest.fixture(scope="module")
 def short_render(tmp_path_factory):
-    from gaitvision.synth import missing_synth_dependencies
-
-    missing = missing_synth_dependencies()
-    if missing:
-        pytest.skip(f"the synth extra is not installed (missing {', '.join(missing)}): "
-                    "pip install 'gaitvision[synth]'")
+    skip_without_synth()
     from gaitvision.synth import CameraSpec, RenderSpec, SynthSpec, render_clip
 
     out = tmp_path_factory.mktemp("synth") / "tiny.mp4"
