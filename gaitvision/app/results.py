@@ -16,7 +16,7 @@ from gaitvision.app.settings import AppSettings
 from gaitvision.app.store import BadInput, clip_dict, clip_result, correction_dict, patient_dict, slot_of, visit_dict
 from gaitvision.combine import combine_views
 from gaitvision.report.compare import compare_summaries
-from gaitvision.report.text import findings, metric_info
+from gaitvision.report.text import findings, metric_info, no_finding_text
 
 __all__ = ["TREND_METRICS", "patient_trends", "visit_csv", "visit_document", "visit_zip"]
 
@@ -63,7 +63,8 @@ def visit_document(settings: AppSettings, cache: AnalysisCache, visit: Visit) ->
     keys = {k for d in done.values() for k in [*(d.get("metrics") or {}), *d.get("columns", [])]}
     return {"visit": visit_dict(visit), "patient": patient_dict(visit.patient), "clips": clips,
             "summary": _summary_part(main) if main else None, "steps": main["steps"] if main else [],
-            "combined": combined, "findings": found, "labels": {k: _label(k) for k in sorted(keys)}}
+            "combined": combined, "findings": found, "no_finding": no_finding_text(shown) if shown else "",
+            "labels": {k: _label(k) for k in sorted(keys)}}
 
 
 def _visit_metrics(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -28,7 +28,15 @@ from typing import Any
 from gaitvision.measure.registry import FPS_TOLERANCE, TIMING_MIN_FPS
 from gaitvision.report.data import AnalysisFolder
 from gaitvision.report.overlay import embedded_json, overlay_script
-from gaitvision.report.text import Finding, cadence_target, findings, format_value, metric_info, unit_of
+from gaitvision.report.text import (
+    Finding,
+    cadence_target,
+    findings,
+    format_value,
+    metric_info,
+    no_finding_text,
+    unit_of,
+)
 
 __all__ = ["CSS", "Figure", "csp", "data_uri", "esc", "render_report", "render_visit_page"]
 
@@ -284,26 +292,12 @@ def _finding_html(i: int, f: Finding) -> str:
     )
 
 
-def _not_measurable_share(summary: Mapping[str, Any]) -> float:
-    """The share of the per-side values of ``summary`` whose interval is too wide to state anything."""
-    conf = [sv.get("confidence") for entry in (summary.get("metrics") or {}).values() if isinstance(entry, Mapping)
-            for sv in (entry.get("left"), entry.get("right")) if isinstance(sv, Mapping) and "confidence" in sv]
-    return sum(c == "none" for c in conf) / len(conf) if conf else 0.0
-
-
 def _summary_section(summary: Mapping[str, Any]) -> str:
     fs = findings(dict(summary))
     if fs:
         body = '<ol class="findings">' + "".join(_finding_html(i + 1, f) for i, f in enumerate(fs)) + "</ol>"
-    elif _not_measurable_share(summary) > 0.5:
-        # no finding because the intervals are too wide, not because all is well: say which
-        body = ('<p class="ok">No finding: most values could not be measured precisely enough from this '
-                "recording to say anything about them (their 95 % intervals, in the table, are wider than a "
-                "difference that would change what your PT advises). Your PT will look at the pictures with "
-                "you.</p>")
     else:
-        body = ('<p class="ok">Nothing in what this view can measure stands out against the '
-                "published comparison values. Your PT will look at the pictures with you.</p>")
+        body = f'<p class="ok">{esc(no_finding_text(summary))} Your PT will look at the pictures with you.</p>'
     cad = summary.get("cadence_spm")
     target = cadence_target(cad if isinstance(cad, (int, float)) else None)
     if target:

@@ -12,7 +12,7 @@ marked [VERIFIED] there are used to judge a finding or a change.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -28,6 +28,7 @@ __all__ = [
     "Sdd",
     "findings",
     "format_value",
+    "no_finding_text",
     "metric_info",
     "unit_of",
 ]
@@ -405,6 +406,27 @@ _RULES: dict[str, Callable[[dict[str, Any], list[str]], Finding | None]] = {
     "trunk_lean_deg": _trunk,
     "step_width_pct_hip": _step_width,
 }
+
+
+def _not_measurable_share(summary: Mapping[str, Any]) -> float:
+    """The share of the per-side values of ``summary`` whose interval is too wide to state anything."""
+    conf = [sv.get("confidence") for entry in (summary.get("metrics") or {}).values() if isinstance(entry, Mapping)
+            for sv in (entry.get("left"), entry.get("right")) if isinstance(sv, Mapping) and "confidence" in sv]
+    return sum(c == "none" for c in conf) / len(conf) if conf else 0.0
+
+
+def no_finding_text(summary: Mapping[str, Any]) -> str:
+    """What the report, the app's review page and the handout say when :func:`findings` finds nothing.
+
+    No finding because most values' intervals are too wide (confidence
+    ``none``) is not the same as no finding because all is well: the text
+    says which.
+    """
+    if _not_measurable_share(summary) > 0.5:
+        return ("No finding: most values could not be measured precisely enough from this recording to say "
+                "anything about them (their 95 % intervals, in the table, are wider than a difference that would "
+                "change what your PT advises).")
+    return "Nothing in what this view can measure stands out against the published comparison values."
 
 
 def findings(summary: dict[str, Any], *, limit: int = 3) -> list[Finding]:

@@ -184,7 +184,7 @@ const GVReview = (() => {
     box.append(GV.el("h2", {}, "Findings"), doc.findings.length
       ? GV.el("ol", { id: "findings" }, doc.findings.map((f) => GV.el("li", {}, GV.el("strong", {}, f.headline), " ", f.detail,
           f.low_confidence ? GV.el("em", {}, " (rough estimate)") : null)))
-      : GV.el("p", { id: "findings", class: "muted" }, "Nothing stood out against the published reference values."));
+      : GV.el("p", { id: "findings", class: "muted" }, doc.no_finding));
   }
   function clipTabs(doc, results) {
     if (results.length < 2) return null;
